@@ -1,0 +1,39 @@
+/* agilesim — reports: text table, JSON (design §8), CSV, SVG. Writers take an open FILE. */
+#ifndef AGILESIM_REPORT_H
+#define AGILESIM_REPORT_H
+
+#include <stdio.h>
+#include "config.h"
+#include "sim.h"
+
+typedef struct {
+    const char *workload;
+    ags_mode_t mode;
+    ags_stats_t st;
+    ags_guest_stats_t guest;
+    int interrupted;
+} ags_run_t;
+
+typedef struct {
+    const char *workload;
+    const ags_interval_t *iv;
+    size_t n;
+    unsigned modes;
+} ags_run_intervals_t;
+
+typedef struct {
+    const char *command;            /* the command line, echoed */
+    const ags_config_t *cfg;
+    uint64_t accesses, footprint, seed;   /* workload parameters */
+    const ags_run_t *runs;
+    size_t nruns;
+    const ags_run_intervals_t *ivs;
+    size_t nivs;
+} ags_report_t;
+
+int ags_report_text(FILE *f, const ags_report_t *r);
+int ags_report_json(FILE *f, const ags_report_t *r);
+int ags_report_csv(FILE *f, const ags_report_t *r);
+int ags_report_svg(FILE *f, const ags_report_t *r);
+
+#endif

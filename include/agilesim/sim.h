@@ -1,0 +1,92 @@
+/* agilesim — the simulator handle: feed events, read statistics per mode. */
+#ifndef AGILESIM_SIM_H
+#define AGILESIM_SIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "config.h"
+#include "event.h"
+
+#define AGS_HIST_MAX 64     /* walk_refs_hist buckets: refs per walk 0..63 */
+
+/* VM exits by cause (design §8 key names). */
+typedef struct {
+    uint64_t total, pt_write, hidden_fault, guest_fault, cr3_write, invlpg, dirty, ept_violation;
+} ags_exits_t;
+
+/* VMM cycles by cause (exit round trip included in each cause). */
+typedef struct {
+    uint64_t pt_write, hidden_fault, guest_fault, cr3_write, invlpg, dirty, ept_violation;
+    uint64_t agile_switch, agile_revert, agile_scan, resync;
+} ags_vmm_cycles_t;
+
+typedef struct {
+    uint64_t total, base, walk, vmm, guest_kernel;
+} ags_cycles_t;
+
+/* Statistics of one machine (one mode). Counters that are properties of the shared guest and
+ * the shared TLB (instructions, accesses, tlb_misses) are equal in every mode. */
+typedef struct {
+    uint64_t instructions, accesses, tlb_misses;
+    uint64_t itlb_misses, dtlb_misses, l2tlb_hits;
+    uint64_t walks, walk_refs;
+    uint64_t walk_refs_hist[AGS_HIST_MAX];
+    uint64_t walk_refs_guest, walk_refs_host, walk_refs_shadow;  /* by dimension */
+    uint64_t aborted_walks, aborted_refs;   /* walks cut short by a hidden/dirty fault */
+    uint64_t pwc_hits, ntlb_hits, ntlb_misses;
+    uint64_t walk_cache_hits[5];            /* where walk references hit: PWC(unused), L1, L2, LLC, DRAM */
+    ags_exits_t exits;
+    ags_vmm_cycles_t vmm;
+    struct {
+        uint64_t to_nested, to_shadow, walks_full_shadow, scans;
+        uint64_t switch_level_hist[7];      /* index = shadow level of the switch; 0: none */
+        uint64_t nested_pages, shadow_pages; /* guest PT pages in each mode at the end */
+    } agile;
+    uint64_t shadow_pages_built, shadow_pages_zapped, shadow_pages_peak, resyncs, flood_zaps;
+    uint64_t dirty_assists;                 /* first stores to a clean TLB entry */
+    ags_cycles_t cycles;
+    double overhead_vs_native;              /* NaN if native was not run */
+    uint64_t translation_checksum;
+} ags_stats_t;
+
+/* Statistics of the shared guest OS (same for every mode). */
+typedef struct {
+    uint64_t processes, forks, execs, exits, switches;
+    uint64_t page_faults, cow_faults, implicit_maps;
+    uint64_t pt_writes, pt_pages_alloc, pt_pages_free, pt_pages_peak;
+    uint64_t frames_alloc, frames_free, frames_peak;
+    uint64_t invlpg, full_flushes, cr3_writes;
+    uint64_t mmaps, munmaps, mprotects, brks, mremaps;
+    uint64_t guest_kernel_cycles;
+} ags_guest_stats_t;
+
+/* Per-interval statistics (every cfg.interval instructions). */
+typedef struct {
+    uint64_t instructions;                  /* at the end of the interval */
+    uint64_t tlb_misses;
+    uint64_t walk_refs[AGS_MODE_COUNT];
+    uint64_t vm_exits[AGS_MODE_COUNT];
+    uint64_t cycles[AGS_MODE_COUNT];
+    uint64_t agile_nested_pages, agile_shadow_pages, agile_walks_full_shadow, agile_walks;
+} ags_interval_t;
+
+typedef struct ags_sim ags_sim_t;
+
+int ags_sim_create(const ags_config_t *cfg, ags_sim_t **out);
+void ags_sim_destroy(ags_sim_t *sim);
+
+/* Feed events. On error returns an ags_err_t; ags_sim_errmsg() says what and where. */
+int ags_sim_run(ags_sim_t *sim, const ags_event_t *ev, size_t n);
+
+/* Close the run: settle costs (cycles, overheads). Idempotent. */
+void ags_sim_finish(ags_sim_t *sim);
+
+const ags_config_t *ags_sim_config(const ags_sim_t *sim);
+int ags_sim_has_mode(const ags_sim_t *sim, ags_mode_t m);
+void ags_sim_stats(const ags_sim_t *sim, ags_mode_t m, ags_stats_t *out);
+void ags_sim_guest_stats(const ags_sim_t *sim, ags_guest_stats_t *out);
+const ags_interval_t *ags_sim_intervals(const ags_sim_t *sim, size_t *n);
+const char *ags_sim_errmsg(const ags_sim_t *sim);
+uint64_t ags_sim_events_done(const ags_sim_t *sim);
+
+#endif

@@ -1,0 +1,840 @@
+/* Model notes: a Linux-like guest OS, identical in every mode (same frames, same page-table
+ * pages, same faults), so that modes differ only in the translation mechanism.
+ * - Demand paging: the first touch of a page is a guest page fault; the guest allocates a frame
+ *   (2 MiB / 1 GiB when --guest-page asks for it and the aligned region lies inside the VMA,
+ *   like THP), and writes the intermediate tables' entries and the leaf, each a pt_write.
+ * - Traces without address-space events: a touched page outside every VMA is demand-mapped
+ *   read-write (counted as implicit_maps); so is a store to a VMA that forbids it (the trace
+ *   did it, so the real program had the right).
+ * - munmap/exit clear every present leaf (writes), free frames by reference count, and free
+ *   page-table pages that become empty (clearing the parent entry). TLB flush policy: per-page
+ *   INVLPG up to flush_ceiling pages (Linux: 33), else one full flush of the address space.
+ * - fork copies the page table and write-protects writable leaves in parent and child (COW);
+ *   the parent's TLB is flushed. A store to a COW page copies the frame unless it is the last
+ *   reference. mremap moves leaf entries. exec replaces the address space.
+ * - Frames: order-0/9/18 free lists over a bump allocator; blocks are not coalesced.
+ * - Simplified: no file-backed or shared mappings, no swapping, no page reclaim (A bits are set
+ *   by the hardware model but never cleared), no global pages, no kernel address space. */
+#include "guest/guest.h"
+#include "pt/pt.h"
+#include "util.h"
+#include <stdio.h>
+#include <string.h>
+
+#define GFN_BASE 256 /* guest frames start at 1 MiB */
+
+static unsigned order_of_level(unsigned level) { return 9u * (level - 1u); }
+static unsigned order_index(unsigned order) { return order / 9u; }
+
+/* ------------------------------------------------------------------ frames */
+
+static int ref_ensure(ags_guest_t *g, uint64_t gpfn_end)
+{
+    return ags_grow((void **)&g->ref, &g->capref, sizeof(uint32_t), (size_t)gpfn_end);
+}
+
+static int push_u64(uint64_t **arr, size_t *n, size_t *cap, uint64_t v)
+{
+    if (*n == *cap && ags_grow((void **)arr, cap, sizeof(uint64_t), *n))
+        return -1;
+    (*arr)[(*n)++] = v;
+    return 0;
+}
+
+/* Allocate 2^order guest frames; back them in the EPT. Returns gPFN or 0. */
+static uint64_t frame_alloc(ags_guest_t *g, unsigned order)
+{
+    unsigned oi = order_index(order);
+    uint64_t n = 1ULL << order, f;
+    if (g->ngfree[oi]) {
+        f = g->gfree[oi][--g->ngfree[oi]];
+    } else {
+        f = (g->gnext + n - 1) & ~(n - 1);
+        /* keep the small-frame bump from fragmenting large alignment: skipped frames are freed */
+        for (uint64_t s = g->gnext; s < f; s++)
+            if (push_u64(&g->gfree[0], &g->ngfree[0], &g->capgfree[0], s))
+                return 0;
+        g->gnext = f + n;
+        if (ref_ensure(g, g->gnext + 1))
+            return 0;
+    }
+    for (uint64_t i = 0; i < n; i += (1ULL << (g->ept->page_shift - 12)) ) {
+        int r = ags_ept_back(g->ept, f + i);
+        if (r < 0)
+            return 0;
+        if (r == 1 && g->ls.host_backed)
+            g->ls.host_backed(g->ls.ctx, f + i);
+    }
+    for (uint64_t i = 0; i < n; i++)
+        g->ref[f + i] = 1;
+    g->frames_in_use += n;
+    g->st.frames_alloc += n;
+    if (g->frames_in_use > g->st.frames_peak)
+        g->st.frames_peak = g->frames_in_use;
+    return f;
+}
+
+/* Drop one reference on each of the 2^order frames at f; return freed frames to the lists. */
+static void frame_put(ags_guest_t *g, uint64_t f, unsigned order)
+{
+    uint64_t n = 1ULL << order, freed = 0;
+    for (uint64_t i = 0; i < n; i++)
+        if (g->ref[f + i] && --g->ref[f + i] == 0)
+            freed++;
+    if (!freed)
+        return;
+    g->frames_in_use -= freed;
+    g->st.frames_free += freed;
+    if (freed == n) {
+        push_u64(&g->gfree[order_index(order)], &g->ngfree[order_index(order)],
+                 &g->capgfree[order_index(order)], f);
+    } else {
+        for (uint64_t i = 0; i < n; i++)
+            if (g->ref[f + i] == 0)
+                push_u64(&g->gfree[0], &g->ngfree[0], &g->capgfree[0], f + i);
+    }
+}
+
+static void frame_get(ags_guest_t *g, uint64_t f, unsigned order)
+{
+    for (uint64_t i = 0; i < (1ULL << order); i++)
+        g->ref[f + i]++;
+}
+
+/* ------------------------------------------------------------------ page-table pages */
+
+static void pt_write(ags_guest_t *g, uint32_t slot, unsigned idx, uint64_t val)
+{
+    ags_gpt_t *t = &g->pt[slot];
+    uint64_t old = t->e[idx];
+    t->e[idx] = val;
+    t->npresent += (unsigned)ags_x86_present(val) - (unsigned)ags_x86_present(old);
+    g->st.pt_writes++;
+    g->ls.pt_write(g->ls.ctx, slot, idx, old, val);
+}
+
+static uint32_t pt_alloc(ags_guest_t *g, uint32_t pid, unsigned level, uint32_t parent,
+                         unsigned pidx, uint64_t va_base)
+{
+    uint64_t f = frame_alloc(g, 0);
+    if (!f)
+        return AGS_NO_SLOT;
+    uint32_t slot;
+    if (g->nfree_slots) {
+        slot = g->free_slots[--g->nfree_slots];
+    } else {
+        slot = (uint32_t)g->npt;
+        if (ags_grow((void **)&g->pt, &g->cappt, sizeof(ags_gpt_t), g->npt))
+            return AGS_NO_SLOT;
+        g->npt++;
+    }
+    uint64_t hpa = ags_ept_gpa2hpa(g->ept, f << AGS_PAGE_SHIFT);
+    uint64_t *e = ags_mem_pt_attach(g->mem, hpa >> AGS_PAGE_SHIFT, slot);
+    if (!e)
+        return AGS_NO_SLOT;
+    ags_gpt_t *t = &g->pt[slot];
+    t->gpfn = f;
+    t->hpa = hpa;
+    t->e = e;
+    t->va_base = va_base;
+    t->parent = parent;
+    t->pidx = (uint16_t)pidx;
+    t->level = (uint8_t)level;
+    t->live = 1;
+    t->pid = pid;
+    t->npresent = 0;
+    g->st.pt_pages_alloc++;
+    uint64_t live = g->st.pt_pages_alloc - g->st.pt_pages_free;
+    if (live > g->st.pt_pages_peak)
+        g->st.pt_pages_peak = live;
+    g->ls.pt_page_alloc(g->ls.ctx, slot);
+    return slot;
+}
+
+/* Free an (empty, already unlinked) table page. */
+static void pt_release(ags_guest_t *g, uint32_t slot)
+{
+    ags_gpt_t *t = &g->pt[slot];
+    g->ls.pt_page_free(g->ls.ctx, slot);
+    ags_mem_pt_detach(g->mem, t->hpa >> AGS_PAGE_SHIFT);
+    frame_put(g, t->gpfn, 0);
+    t->live = 0;
+    t->e = NULL;
+    if (g->nfree_slots == g->capfree_slots &&
+        ags_grow((void **)&g->free_slots, &g->capfree_slots, sizeof(uint32_t), g->nfree_slots))
+        return;
+    g->free_slots[g->nfree_slots++] = slot;
+    g->st.pt_pages_free++;
+}
+
+/* ------------------------------------------------------------------ flushing */
+
+static void flush_page(ags_guest_t *g, uint64_t va)
+{
+    if (g->flush_full)
+        return;
+    if (g->nflush >= g->cfg->flush_ceiling || g->nflush >= 64) {
+        g->flush_full = 1;
+        return;
+    }
+    g->flush_va[g->nflush++] = va;
+}
+
+/* Issue the pending flush for process p (INVLPG per page, or one full flush). */
+static void flush_commit(ags_guest_t *g, ags_proc_t *p)
+{
+    if (g->flush_full) {
+        g->st.full_flushes++;
+        g->ls.tlb_flush(g->ls.ctx, AGS_FLUSH_ASID, p->asid, 0);
+    } else {
+        for (size_t i = 0; i < g->nflush; i++) {
+            g->st.invlpg++;
+            g->ls.tlb_flush(g->ls.ctx, AGS_FLUSH_PAGE, p->asid, g->flush_va[i]);
+        }
+    }
+    g->nflush = 0;
+    g->flush_full = 0;
+}
+
+/* ------------------------------------------------------------------ processes */
+
+static uint32_t asid_alloc(ags_guest_t *g)
+{
+    if (g->nfree_asids)
+        return g->free_asids[--g->nfree_asids];
+    uint32_t a = g->next_asid++;
+    return a & 0xfffu;
+}
+
+ags_proc_t *ags_guest_proc(ags_guest_t *g, uint32_t pid)
+{
+    if (g->cur && g->cur->pid == pid)
+        return g->cur;
+    for (size_t i = 0; i < g->nprocs; i++)
+        if (g->procs[i]->pid == pid)
+            return g->procs[i];
+    return NULL;
+}
+
+static ags_proc_t *proc_new(ags_guest_t *g, uint32_t pid)
+{
+    ags_proc_t *p = calloc(1, sizeof(*p));
+    if (!p)
+        return NULL;
+    if (g->nprocs == g->capprocs &&
+        ags_grow((void **)&g->procs, &g->capprocs, sizeof(ags_proc_t *), g->nprocs)) {
+        free(p);
+        return NULL;
+    }
+    p->pid = pid;
+    p->asid = asid_alloc(g);
+    p->implicit = 1;
+    p->root = pt_alloc(g, pid, g->levels, AGS_NO_SLOT, 0, 0);
+    if (p->root == AGS_NO_SLOT) {
+        free(p);
+        return NULL;
+    }
+    g->procs[g->nprocs++] = p;
+    g->st.processes++;
+    return p;
+}
+
+int ags_guest_switch(ags_guest_t *g, uint32_t pid, ags_proc_t **out)
+{
+    ags_proc_t *p = ags_guest_proc(g, pid);
+    if (!p) {
+        p = proc_new(g, pid);
+        if (!p)
+            return AGS_E_NOMEM;
+    }
+    if (g->cur != p) {
+        g->cur = p;
+        g->st.switches++;
+        g->st.cr3_writes++;
+        g->ls.cr3_write(g->ls.ctx, pid);
+        if (!g->cfg->pcid)
+            g->ls.tlb_flush(g->ls.ctx, AGS_FLUSH_ALL, 0, 0);
+    }
+    *out = p;
+    return AGS_OK;
+}
+
+/* ------------------------------------------------------------------ VMAs */
+
+static ags_vma_t *vma_find(ags_proc_t *p, uint64_t va)
+{
+    size_t lo = 0, hi = p->nvma;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (p->vma[mid].end <= va)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < p->nvma && p->vma[lo].start <= va)
+        return &p->vma[lo];
+    return NULL;
+}
+
+/* Remove [s,e) from the VMA list, splitting as needed. */
+static int vma_remove(ags_proc_t *p, uint64_t s, uint64_t e)
+{
+    for (size_t i = 0; i < p->nvma; i++) {
+        ags_vma_t *v = &p->vma[i];
+        if (v->end <= s || v->start >= e)
+            continue;
+        if (v->start < s && v->end > e) { /* split in two */
+            if (ags_grow((void **)&p->vma, &p->capvma, sizeof(ags_vma_t), p->nvma))
+                return AGS_E_NOMEM;
+            v = &p->vma[i];
+            memmove(&p->vma[i + 2], &p->vma[i + 1], (p->nvma - i - 1) * sizeof(ags_vma_t));
+            p->vma[i + 1] = (ags_vma_t){ e, v->end, v->prot };
+            v->end = s;
+            p->nvma++;
+            return AGS_OK;
+        }
+        if (v->start < s) {
+            v->end = s;
+        } else if (v->end > e) {
+            v->start = e;
+        } else {
+            memmove(&p->vma[i], &p->vma[i + 1], (p->nvma - i - 1) * sizeof(ags_vma_t));
+            p->nvma--;
+            i--;
+        }
+    }
+    return AGS_OK;
+}
+
+static int vma_insert(ags_proc_t *p, uint64_t s, uint64_t e, uint32_t prot)
+{
+    int r = vma_remove(p, s, e);
+    if (r)
+        return r;
+    if (ags_grow((void **)&p->vma, &p->capvma, sizeof(ags_vma_t), p->nvma))
+        return AGS_E_NOMEM;
+    size_t i = 0;
+    while (i < p->nvma && p->vma[i].start < s)
+        i++;
+    memmove(&p->vma[i + 1], &p->vma[i], (p->nvma - i) * sizeof(ags_vma_t));
+    p->vma[i] = (ags_vma_t){ s, e, prot };
+    p->nvma++;
+    return AGS_OK;
+}
+
+/* ------------------------------------------------------------------ translation (oracle) */
+
+int ags_guest_xlate(const ags_guest_t *g, const ags_proc_t *p, uint64_t va, ags_gxlate_t *x)
+{
+    uint32_t slot = p->root;
+    for (unsigned level = g->levels; level >= 1; level--) {
+        const ags_gpt_t *t = &g->pt[slot];
+        unsigned idx = ags_pt_index(va, level);
+        uint64_t e = t->e[idx];
+        x->slot[level] = slot;
+        x->idx[level] = idx;
+        if (!ags_x86_present(e)) {
+            x->leaf_level = level;
+            return 0;
+        }
+        if (ags_x86_leaf(e, level)) {
+            unsigned shift = ags_pt_shift(level);
+            uint64_t mask = (1ULL << shift) - 1;
+            x->gpa = (ags_pte_addr(e) & ~mask) | (va & mask);
+            x->hpa = ags_ept_gpa2hpa(g->ept, x->gpa);
+            x->pte = e;
+            x->leaf_level = level;
+            x->page_shift = AGS_MIN(shift, g->ept->page_shift);
+            return 1;
+        }
+        slot = ags_mem_tag(g->mem, ags_ept_gpa2hpa(g->ept, ags_pte_addr(e)) >> AGS_PAGE_SHIFT);
+    }
+    return 0;
+}
+
+unsigned ags_guest_touch(ags_guest_t *g, const ags_gxlate_t *x, int is_write)
+{
+    unsigned changed = 0;
+    for (unsigned level = g->levels; level >= x->leaf_level; level--) {
+        uint64_t *e = &g->pt[x->slot[level]].e[x->idx[level]];
+        uint64_t want = AGS_X86_A | ((is_write && level == x->leaf_level) ? AGS_X86_D : 0);
+        if ((*e & want) != want) {
+            *e |= want;
+            changed |= 1u << level;
+        }
+    }
+    return changed;
+}
+
+/* Ensure tables down to `level` exist for va; return the slot of the table at `level`. */
+static uint32_t walk_alloc(ags_guest_t *g, ags_proc_t *p, uint64_t va, unsigned level)
+{
+    uint32_t slot = p->root;
+    for (unsigned l = g->levels; l > level; l--) {
+        unsigned idx = ags_pt_index(va, l);
+        uint64_t e = g->pt[slot].e[idx];
+        if (!ags_x86_present(e)) {
+            uint64_t base = va & ~((1ULL << ags_pt_shift(l)) - 1);
+            uint32_t child = pt_alloc(g, p->pid, l - 1, slot, idx, base);
+            if (child == AGS_NO_SLOT)
+                return AGS_NO_SLOT;
+            pt_write(g, slot, idx, ags_x86_table(g->pt[child].gpfn << AGS_PAGE_SHIFT));
+            slot = child;
+        } else if (ags_x86_leaf(e, l)) {
+            return AGS_NO_SLOT; /* caller must split first */
+        } else {
+            slot = ags_mem_tag(g->mem, ags_ept_gpa2hpa(g->ept, ags_pte_addr(e)) >> AGS_PAGE_SHIFT);
+        }
+    }
+    return slot;
+}
+
+/* Can the aligned region of a leaf at `level` around va be mapped as one page? */
+static int huge_fits(ags_guest_t *g, ags_proc_t *p, uint64_t va, unsigned level)
+{
+    uint64_t size = 1ULL << ags_pt_shift(level);
+    uint64_t s = va & ~(size - 1), e = s + size;
+    if (!(p->nvma == 0 && p->implicit)) {
+        ags_vma_t *v = vma_find(p, va);
+        if (!v || v->start > s || v->end < e)
+            return 0;
+    }
+    /* the table at this level must not already hold a lower table there */
+    uint32_t slot = p->root;
+    for (unsigned l = g->levels; l > level; l--) {
+        uint64_t ent = g->pt[slot].e[ags_pt_index(va, l)];
+        if (!ags_x86_present(ent))
+            return 1;
+        if (ags_x86_leaf(ent, l))
+            return 0;
+        slot = ags_mem_tag(g->mem, ags_ept_gpa2hpa(g->ept, ags_pte_addr(ent)) >> AGS_PAGE_SHIFT);
+    }
+    return !ags_x86_present(g->pt[slot].e[ags_pt_index(va, level)]);
+}
+
+int ags_guest_fault(ags_guest_t *g, ags_proc_t *p, uint64_t va, int is_write)
+{
+    ags_gxlate_t x;
+    int present = ags_guest_xlate(g, p, va, &x);
+    g->ls.guest_fault(g->ls.ctx, p->pid, va, x.slot[x.leaf_level]);
+    g->st.guest_kernel_cycles += g->cfg->cost_guest_fault;
+    ags_vma_t *v = vma_find(p, va);
+    if (!v)
+        g->st.implicit_maps++;
+    else if (is_write && !(v->prot & AGS_PROT_W)) {
+        g->st.implicit_maps++;
+        v->prot |= AGS_PROT_W;
+    }
+    int writable = !v || (v->prot & AGS_PROT_W);
+
+    if (present) {
+        /* present: a store to a read-only page (COW or upgraded permission) */
+        g->st.cow_faults++;
+        unsigned level = x.leaf_level, order = order_of_level(level);
+        uint64_t f = ags_pte_addr(x.pte) >> AGS_PAGE_SHIFT;
+        uint64_t keep = x.pte & (AGS_X86_A | AGS_X86_D);
+        uint64_t nf = f;
+        if (g->ref[f] > 1) {
+            nf = frame_alloc(g, order);
+            if (!nf)
+                return AGS_E_NOMEM;
+            frame_put(g, f, order);
+            keep = 0;
+        }
+        pt_write(g, x.slot[level], x.idx[level],
+                 ags_x86_page(nf << AGS_PAGE_SHIFT, level, 1) | keep);
+        flush_page(g, va & ~((1ULL << ags_pt_shift(level)) - 1));
+        flush_commit(g, p);
+        return AGS_OK;
+    }
+    g->st.page_faults++;
+    unsigned level = 1;
+    if (g->page_shift > 12) {
+        for (unsigned l = ags_pt_leaf_level(g->page_shift); l > 1; l--)
+            if (huge_fits(g, p, va, l)) {
+                level = l;
+                break;
+            }
+    }
+    uint32_t slot = walk_alloc(g, p, va, level);
+    if (slot == AGS_NO_SLOT)
+        return AGS_E_NOMEM;
+    uint64_t f = frame_alloc(g, order_of_level(level));
+    if (!f)
+        return AGS_E_NOMEM;
+    pt_write(g, slot, ags_pt_index(va, level), ags_x86_page(f << AGS_PAGE_SHIFT, level, writable));
+    return AGS_OK;
+}
+
+/* ------------------------------------------------------------------ range operations */
+
+typedef struct {
+    ags_guest_t *g;
+    ags_proc_t *p;
+    uint64_t s, e;
+    int op;             /* OP_UNMAP, OP_PROTECT */
+    int writable;
+    uint64_t changed;
+} range_t;
+
+enum { OP_UNMAP, OP_PROTECT };
+
+/* Split the huge leaf at (slot, idx, level) into a table of next-smaller leaves. */
+static int split_leaf(ags_guest_t *g, uint32_t slot, unsigned idx, unsigned level)
+{
+    uint64_t e = g->pt[slot].e[idx];
+    uint64_t base_va = g->pt[slot].va_base | ((uint64_t)idx << ags_pt_shift(level));
+    uint32_t child = pt_alloc(g, g->pt[slot].pid, level - 1, slot, idx, base_va);
+    if (child == AGS_NO_SLOT)
+        return AGS_E_NOMEM;
+    uint64_t pa = ags_pte_addr(e) & ~((1ULL << ags_pt_shift(level)) - 1);
+    uint64_t flags = e & (AGS_X86_RW | AGS_X86_A | AGS_X86_D);
+    for (unsigned i = 0; i < AGS_PT_ENTRIES; i++)
+        pt_write(g, child, i,
+                 ags_x86_page(pa + ((uint64_t)i << ags_pt_shift(level - 1)), level - 1, 0) | flags);
+    pt_write(g, slot, idx, ags_x86_table(g->pt[child].gpfn << AGS_PAGE_SHIFT));
+    return AGS_OK;
+}
+
+static int range_rec(range_t *r, uint32_t slot)
+{
+    ags_guest_t *g = r->g;
+    unsigned level = g->pt[slot].level;
+    unsigned shift = ags_pt_shift(level);
+    uint64_t size = 1ULL << shift;
+    uint64_t tbase = g->pt[slot].va_base;
+    uint64_t tspan = size << 9;
+    uint64_t s = AGS_MAX(r->s, tbase), e = AGS_MIN(r->e, tbase + tspan);
+    for (uint64_t a = s & ~(size - 1); a < e; a += size) {
+        unsigned idx = ags_pt_index(a, level);
+        uint64_t ent = g->pt[slot].e[idx];
+        if (!ags_x86_present(ent))
+            continue;
+        int full = a >= r->s && a + size <= r->e;
+        if (ags_x86_leaf(ent, level)) {
+            if (!full) {
+                int rc = split_leaf(g, slot, idx, level);
+                if (rc)
+                    return rc;
+                ent = g->pt[slot].e[idx];
+            } else if (r->op == OP_UNMAP) {
+                pt_write(g, slot, idx, 0);
+                frame_put(g, ags_pte_addr(ent) >> AGS_PAGE_SHIFT, order_of_level(level));
+                flush_page(g, a);
+                r->changed++;
+                continue;
+            } else {
+                uint64_t f = ags_pte_addr(ent) >> AGS_PAGE_SHIFT;
+                int w = r->writable && g->ref[f] <= 1;
+                if (w != ags_x86_writable(ent)) {
+                    pt_write(g, slot, idx, w ? (ent | AGS_X86_RW) : (ent & ~AGS_X86_RW));
+                    flush_page(g, a); /* Linux flushes on any mprotect change */
+                    r->changed++;
+                }
+                continue;
+            }
+        }
+        uint32_t child = ags_mem_tag(g->mem, ags_ept_gpa2hpa(g->ept, ags_pte_addr(ent)) >> AGS_PAGE_SHIFT);
+        int rc = range_rec(r, child);
+        if (rc)
+            return rc;
+        if (r->op == OP_UNMAP && g->pt[child].npresent == 0) {
+            pt_write(g, slot, idx, 0);
+            pt_release(g, child);
+        }
+    }
+    return AGS_OK;
+}
+
+static int range_apply(ags_guest_t *g, ags_proc_t *p, uint64_t s, uint64_t e, int op, int writable)
+{
+    range_t r = { g, p, s, e, op, writable, 0 };
+    int rc = range_rec(&r, p->root);
+    flush_commit(g, p);
+    return rc;
+}
+
+static int check_range(ags_guest_t *g, uint64_t start, uint64_t len)
+{
+    uint64_t lim = 1ULL << g->va_bits;
+    if (start & (AGS_PAGE_SIZE - 1))
+        return AGS_E_INVAL;
+    if (len > lim || start >= lim || start + len > lim)
+        return AGS_E_NONCANON;
+    return AGS_OK;
+}
+
+static uint64_t page_up(uint64_t x) { return (x + AGS_PAGE_SIZE - 1) & ~(AGS_PAGE_SIZE - 1); }
+
+int ags_guest_mmap(ags_guest_t *g, ags_proc_t *p, uint64_t start, uint64_t len, uint32_t prot)
+{
+    len = page_up(len);
+    int rc = check_range(g, start, len);
+    if (rc || !len)
+        return rc;
+    g->st.mmaps++;
+    p->implicit = 0;
+    rc = range_apply(g, p, start, start + len, OP_UNMAP, 0); /* MAP_FIXED semantics */
+    if (rc)
+        return rc;
+    return vma_insert(p, start, start + len, prot);
+}
+
+int ags_guest_munmap(ags_guest_t *g, ags_proc_t *p, uint64_t start, uint64_t len)
+{
+    len = page_up(len);
+    int rc = check_range(g, start, len);
+    if (rc || !len)
+        return rc;
+    g->st.munmaps++;
+    rc = vma_remove(p, start, start + len);
+    if (rc)
+        return rc;
+    return range_apply(g, p, start, start + len, OP_UNMAP, 0);
+}
+
+int ags_guest_mprotect(ags_guest_t *g, ags_proc_t *p, uint64_t start, uint64_t len, uint32_t prot)
+{
+    len = page_up(len);
+    int rc = check_range(g, start, len);
+    if (rc || !len)
+        return rc;
+    g->st.mprotects++;
+    /* update the VMAs that overlap the range, splitting at its ends */
+    uint64_t e = start + len;
+    ags_vma_t *pieces = NULL;
+    size_t np = 0, capp = 0;
+    for (size_t i = 0; i < p->nvma; i++) {
+        ags_vma_t v = p->vma[i];
+        if (v.end <= start || v.start >= e || v.prot == prot)
+            continue;
+        if (ags_grow((void **)&pieces, &capp, sizeof(ags_vma_t), np)) {
+            free(pieces);
+            return AGS_E_NOMEM;
+        }
+        pieces[np++] = (ags_vma_t){ AGS_MAX(v.start, start), AGS_MIN(v.end, e), prot };
+    }
+    for (size_t i = 0; i < np && !rc; i++)
+        rc = vma_insert(p, pieces[i].start, pieces[i].end, prot);
+    free(pieces);
+    if (rc)
+        return rc;
+    return range_apply(g, p, start, e, OP_PROTECT, (prot & AGS_PROT_W) != 0);
+}
+
+int ags_guest_brk(ags_guest_t *g, ags_proc_t *p, uint64_t newbrk)
+{
+    g->st.brks++;
+    p->implicit = 0;
+    if (!p->brk_start) {
+        p->brk_start = p->brk = page_up(newbrk);
+        return AGS_OK;
+    }
+    newbrk = page_up(newbrk);
+    if (newbrk < p->brk_start)
+        return AGS_OK; /* the kernel refuses; nothing changes */
+    if (newbrk > p->brk) {
+        int rc = check_range(g, p->brk_start, newbrk - p->brk_start);
+        if (rc)
+            return rc;
+        rc = vma_insert(p, p->brk_start, newbrk, AGS_PROT_R | AGS_PROT_W);
+        if (rc)
+            return rc;
+    } else if (newbrk < p->brk) {
+        int rc = vma_remove(p, newbrk, p->brk);
+        if (!rc)
+            rc = range_apply(g, p, newbrk, p->brk, OP_UNMAP, 0);
+        if (!rc && newbrk > p->brk_start)
+            rc = vma_insert(p, p->brk_start, newbrk, AGS_PROT_R | AGS_PROT_W);
+        if (rc)
+            return rc;
+    }
+    p->brk = newbrk;
+    return AGS_OK;
+}
+
+typedef struct {
+    uint64_t va, pte;
+} moved_t;
+
+int ags_guest_mremap(ags_guest_t *g, ags_proc_t *p, uint64_t old, uint64_t oldlen, uint64_t nw,
+                     uint64_t newlen)
+{
+    oldlen = page_up(oldlen);
+    newlen = page_up(newlen);
+    int rc = check_range(g, old, oldlen);
+    if (!rc)
+        rc = check_range(g, nw, newlen);
+    if (rc)
+        return rc;
+    g->st.mremaps++;
+    ags_vma_t *v = vma_find(p, old);
+    uint32_t prot = v ? v->prot : (AGS_PROT_R | AGS_PROT_W);
+    if (nw == old) {
+        if (newlen < oldlen)
+            return ags_guest_munmap(g, p, old + newlen, oldlen - newlen);
+        return vma_insert(p, old, old + newlen, prot);
+    }
+    /* move: collect the 4 KiB leaves of the kept part, unmap the old range, map them anew */
+    uint64_t keep = AGS_MIN(oldlen, newlen);
+    moved_t *mv = NULL;
+    size_t nmv = 0, capmv = 0;
+    for (uint64_t a = old; a < old + keep; a += AGS_PAGE_SIZE) {
+        ags_gxlate_t x;
+        if (!ags_guest_xlate(g, p, a, &x))
+            continue;
+        if (ags_grow((void **)&mv, &capmv, sizeof(moved_t), nmv)) {
+            free(mv);
+            return AGS_E_NOMEM;
+        }
+        uint64_t f = x.gpa >> AGS_PAGE_SHIFT;
+        frame_get(g, f, 0); /* hold the frame across the unmap */
+        mv[nmv++] = (moved_t){ a - old + nw, (f << AGS_PAGE_SHIFT) | (x.pte & (AGS_X86_RW | AGS_X86_A | AGS_X86_D)) };
+    }
+    rc = ags_guest_munmap(g, p, old, oldlen);
+    if (!rc)
+        rc = ags_guest_mmap(g, p, nw, newlen, prot);
+    for (size_t i = 0; !rc && i < nmv; i++) {
+        uint32_t slot = walk_alloc(g, p, mv[i].va, 1);
+        if (slot == AGS_NO_SLOT) {
+            rc = AGS_E_NOMEM;
+            break;
+        }
+        pt_write(g, slot, ags_pt_index(mv[i].va, 1),
+                 ags_x86_page(ags_pte_addr(mv[i].pte), 1, 0) | (mv[i].pte & (AGS_X86_RW | AGS_X86_A | AGS_X86_D)));
+    }
+    /* frames were referenced once more above; the new mapping now owns that reference */
+    free(mv);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ fork / exec / exit */
+
+static int fork_rec(ags_guest_t *g, uint32_t ps, uint32_t cs)
+{
+    unsigned level = g->pt[ps].level;
+    for (unsigned i = 0; i < AGS_PT_ENTRIES; i++) {
+        uint64_t e = g->pt[ps].e[i];
+        if (!ags_x86_present(e))
+            continue;
+        if (ags_x86_leaf(e, level)) {
+            if (ags_x86_writable(e)) {
+                e &= ~AGS_X86_RW;
+                pt_write(g, ps, i, e);
+            }
+            frame_get(g, ags_pte_addr(e) >> AGS_PAGE_SHIFT, order_of_level(level));
+            pt_write(g, cs, i, e);
+            continue;
+        }
+        uint64_t base = g->pt[ps].va_base | ((uint64_t)i << ags_pt_shift(level));
+        uint32_t child = pt_alloc(g, g->pt[cs].pid, level - 1, cs, i, base);
+        if (child == AGS_NO_SLOT)
+            return AGS_E_NOMEM;
+        pt_write(g, cs, i, ags_x86_table(g->pt[child].gpfn << AGS_PAGE_SHIFT));
+        uint32_t pchild = ags_mem_tag(g->mem, ags_ept_gpa2hpa(g->ept, ags_pte_addr(e)) >> AGS_PAGE_SHIFT);
+        int rc = fork_rec(g, pchild, child);
+        if (rc)
+            return rc;
+    }
+    return AGS_OK;
+}
+
+int ags_guest_fork(ags_guest_t *g, ags_proc_t *parent, uint32_t child_pid)
+{
+    if (ags_guest_proc(g, child_pid))
+        return AGS_E_BADPID;
+    ags_proc_t *c = proc_new(g, child_pid);
+    if (!c)
+        return AGS_E_NOMEM;
+    g->st.forks++;
+    c->implicit = parent->implicit;
+    c->brk_start = parent->brk_start;
+    c->brk = parent->brk;
+    if (parent->nvma) {
+        c->vma = malloc(parent->nvma * sizeof(ags_vma_t));
+        if (!c->vma)
+            return AGS_E_NOMEM;
+        memcpy(c->vma, parent->vma, parent->nvma * sizeof(ags_vma_t));
+        c->nvma = c->capvma = parent->nvma;
+    }
+    int rc = fork_rec(g, parent->root, c->root);
+    g->flush_full = 1;
+    flush_commit(g, parent);
+    return rc;
+}
+
+/* Unmap everything and free every table below the root. */
+static int teardown(ags_guest_t *g, ags_proc_t *p)
+{
+    uint64_t top = 1ULL << g->va_bits;
+    int rc = range_apply(g, p, 0, top, OP_UNMAP, 0);
+    p->nvma = 0;
+    p->brk_start = p->brk = 0;
+    return rc;
+}
+
+int ags_guest_exec(ags_guest_t *g, ags_proc_t *p)
+{
+    g->st.execs++;
+    int rc = teardown(g, p);
+    p->implicit = 1;
+    return rc;
+}
+
+int ags_guest_exit(ags_guest_t *g, ags_proc_t *p)
+{
+    g->st.exits++;
+    int rc = teardown(g, p);
+    if (rc)
+        return rc;
+    g->ls.tlb_flush(g->ls.ctx, AGS_FLUSH_ASID, p->asid, 0);
+    pt_release(g, p->root);
+    for (size_t i = 0; i < g->nprocs; i++)
+        if (g->procs[i] == p) {
+            g->procs[i] = g->procs[--g->nprocs];
+            break;
+        }
+    if (g->nfree_asids == g->capfree_asids)
+        ags_grow((void **)&g->free_asids, &g->capfree_asids, sizeof(uint32_t), g->nfree_asids);
+    if (g->nfree_asids < g->capfree_asids)
+        g->free_asids[g->nfree_asids++] = p->asid;
+    if (g->cur == p)
+        g->cur = NULL;
+    free(p->vma);
+    free(p);
+    return AGS_OK;
+}
+
+/* ------------------------------------------------------------------ lifecycle */
+
+int ags_guest_init(ags_guest_t *g, const ags_config_t *cfg, ags_mem_t *mem, ags_ept_t *ept,
+                   const ags_guest_listener_t *ls)
+{
+    memset(g, 0, sizeof(*g));
+    g->cfg = cfg;
+    g->mem = mem;
+    g->ept = ept;
+    g->ls = *ls;
+    g->levels = cfg->guest_levels;
+    g->page_shift = cfg->guest_page_shift;
+    g->va_bits = g->levels == 5 ? 57 : 48;
+    g->gnext = GFN_BASE;
+    g->next_asid = 1;
+    return ref_ensure(g, GFN_BASE + 1024) ? AGS_E_NOMEM : AGS_OK;
+}
+
+void ags_guest_fini(ags_guest_t *g)
+{
+    for (size_t i = 0; i < g->nprocs; i++) {
+        free(g->procs[i]->vma);
+        free(g->procs[i]);
+    }
+    free(g->procs);
+    free(g->pt);
+    free(g->free_slots);
+    free(g->ref);
+    free(g->free_asids);
+    for (int i = 0; i < 3; i++)
+        free(g->gfree[i]);
+    memset(g, 0, sizeof(*g));
+}

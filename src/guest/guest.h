@@ -1,0 +1,133 @@
+/* The guest OS model, shared by every mode: processes, VMAs, demand paging, munmap, mprotect,
+ * brk, mremap, fork with copy-on-write, exec, exit, context switch, TLB-flush policy.
+ * It is the only writer of guest page tables and broadcasts every effect to a listener. */
+#ifndef AGS_GUEST_H
+#define AGS_GUEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "agilesim/config.h"
+#include "agilesim/sim.h"
+#include "mem/mem.h"
+#include "vmm/ept.h"
+
+#define AGS_NO_SLOT 0xffffffffu
+
+enum { AGS_FLUSH_PAGE = 0, AGS_FLUSH_ASID = 1, AGS_FLUSH_ALL = 2 };
+
+/* Effects the guest broadcasts. Called synchronously, in program order. */
+typedef struct {
+    void *ctx;
+    void (*pt_page_alloc)(void *ctx, uint32_t slot);    /* before any write that links it */
+    void (*pt_page_free)(void *ctx, uint32_t slot);     /* after the write that unlinked it */
+    void (*pt_write)(void *ctx, uint32_t slot, unsigned idx, uint64_t old, uint64_t val);
+    void (*tlb_flush)(void *ctx, int kind, uint32_t asid, uint64_t va);
+    void (*cr3_write)(void *ctx, uint32_t pid);
+    void (*guest_fault)(void *ctx, uint32_t pid, uint64_t va, uint32_t table_slot); /* table whose entry faulted */
+    void (*host_backed)(void *ctx, uint64_t gpfn);      /* the host newly backed a host page */
+} ags_guest_listener_t;
+
+/* A guest page-table page. */
+typedef struct {
+    uint64_t gpfn;
+    uint64_t hpa;           /* host-physical address of the page (its backing) */
+    uint64_t *e;            /* its 512 entries, in host memory */
+    uint64_t va_base;       /* first guest-virtual address it covers */
+    uint32_t parent;        /* slot of the parent table, AGS_NO_SLOT for a root */
+    uint32_t pid;
+    uint16_t pidx;          /* index of the entry in the parent that points here */
+    uint8_t level;          /* 1 = holds 4 KiB leaves */
+    uint8_t live;
+    uint32_t npresent;      /* present entries */
+} ags_gpt_t;
+
+typedef struct {
+    uint64_t start, end;
+    uint32_t prot;
+} ags_vma_t;
+
+typedef struct {
+    uint32_t pid, asid;
+    uint32_t root;          /* slot of the root table (gCR3) */
+    ags_vma_t *vma;
+    size_t nvma, capvma;
+    int implicit;           /* no address-space events seen: a touched page is demand-mapped */
+    uint64_t brk_start, brk;
+} ags_proc_t;
+
+/* The oracle's functional translation of one address. */
+typedef struct {
+    uint64_t gpa, hpa;
+    uint64_t pte;               /* guest leaf entry */
+    unsigned leaf_level;        /* guest leaf level; on a miss, the level of the non-present entry */
+    unsigned page_shift;        /* TLB page: min(guest leaf, host page) */
+    uint32_t slot[6];           /* table slot at each level (index = level) */
+    unsigned idx[6];
+} ags_gxlate_t;
+
+typedef struct ags_guest ags_guest_t;
+
+struct ags_guest {
+    const ags_config_t *cfg;
+    ags_mem_t *mem;
+    ags_ept_t *ept;
+    ags_guest_listener_t ls;
+    unsigned levels, page_shift, va_bits;
+
+    ags_gpt_t *pt;          /* by slot */
+    size_t npt, cappt;
+    uint32_t *free_slots;
+    size_t nfree_slots, capfree_slots;
+
+    /* guest-physical frames */
+    uint64_t gnext;                 /* bump pointer (gPFN) */
+    uint64_t *gfree[3];             /* free lists for order 0, 9, 18 */
+    size_t ngfree[3], capgfree[3];
+    uint32_t *ref;                  /* refcount per gPFN */
+    size_t capref;
+    uint64_t frames_in_use;
+
+    ags_proc_t **procs;
+    size_t nprocs, capprocs;
+    ags_proc_t *cur;
+    uint32_t next_asid;
+    uint32_t *free_asids;
+    size_t nfree_asids, capfree_asids;
+
+    /* pending flush of the running syscall */
+    uint64_t flush_va[64];
+    size_t nflush;
+    int flush_full;
+
+    ags_guest_stats_t st;
+    char err[160];
+};
+
+int ags_guest_init(ags_guest_t *g, const ags_config_t *cfg, ags_mem_t *mem, ags_ept_t *ept,
+                   const ags_guest_listener_t *ls);
+void ags_guest_fini(ags_guest_t *g);
+
+ags_proc_t *ags_guest_proc(ags_guest_t *g, uint32_t pid);      /* NULL if none */
+/* Make pid the running process (creating it, implicit, if unknown). */
+int ags_guest_switch(ags_guest_t *g, uint32_t pid, ags_proc_t **out);
+
+/* Oracle: 1 if mapped (fills x), 0 if the guest table has no mapping. */
+int ags_guest_xlate(const ags_guest_t *g, const ags_proc_t *p, uint64_t va, ags_gxlate_t *x);
+/* Handle a guest page fault (not present, or a store to a read-only page). */
+int ags_guest_fault(ags_guest_t *g, ags_proc_t *p, uint64_t va, int is_write);
+/* Hardware A/D update after a walk: returns a mask of levels whose entry changed (bit L). */
+unsigned ags_guest_touch(ags_guest_t *g, const ags_gxlate_t *x, int is_write);
+
+int ags_guest_mmap(ags_guest_t *g, ags_proc_t *p, uint64_t start, uint64_t len, uint32_t prot);
+int ags_guest_munmap(ags_guest_t *g, ags_proc_t *p, uint64_t start, uint64_t len);
+int ags_guest_mprotect(ags_guest_t *g, ags_proc_t *p, uint64_t start, uint64_t len, uint32_t prot);
+int ags_guest_brk(ags_guest_t *g, ags_proc_t *p, uint64_t newbrk);
+int ags_guest_mremap(ags_guest_t *g, ags_proc_t *p, uint64_t old, uint64_t oldlen, uint64_t nw,
+                     uint64_t newlen);
+int ags_guest_fork(ags_guest_t *g, ags_proc_t *parent, uint32_t child_pid);
+int ags_guest_exec(ags_guest_t *g, ags_proc_t *p);
+int ags_guest_exit(ags_guest_t *g, ags_proc_t *p);
+
+static inline const ags_gpt_t *ags_guest_pt(const ags_guest_t *g, uint32_t slot) { return &g->pt[slot]; }
+
+#endif

@@ -1,0 +1,71 @@
+/* The shared TLB hierarchy (gVA -> hPA): L1 I and D per page size, a unified L2 for 4 KiB and
+ * 2 MiB pages and an L2 for 1 GiB pages. Shared by every mode: hits and misses are identical. */
+#ifndef AGS_TLB_H
+#define AGS_TLB_H
+
+#include <stdint.h>
+#include "hw/sa.h"
+
+#define AGS_TLBE_W 1ULL     /* value bits: writable */
+#define AGS_TLBE_D 2ULL     /* dirty (a store needs no assist) */
+
+typedef struct {
+    ags_sa_t l1[2][3];      /* [0 = data, 1 = instruction][size: 0 = 4K, 1 = 2M, 2 = 1G] */
+    ags_sa_t l2, l2_1g;
+    int on;
+    unsigned huge_seen;     /* bit 1: a 2M entry was inserted; bit 2: a 1G entry */
+    uint64_t l1_misses[2], l2_hits;
+} ags_tlb_t;
+
+int ags_tlb_init(ags_tlb_t *t, const ags_config_t *cfg);
+void ags_tlb_fini(ags_tlb_t *t);
+
+static inline unsigned ags_tlb_size_index(unsigned shift) { return (shift - 12u) / 9u; }
+static inline uint64_t ags_tlb_tag(uint64_t va, unsigned s, uint32_t asid)
+{
+    return ((va >> (12u + 9u * s)) << 14) | ((uint64_t)s << 12) | asid;
+}
+
+/* Lookup; on a hit returns 1 with *val (hPA page base | W | D) and *shift. */
+static inline int ags_tlb_lookup(ags_tlb_t *t, uint64_t va, uint32_t asid, int ifetch,
+                                 uint64_t *val, unsigned *shift)
+{
+    ags_sa_t *l1 = t->l1[ifetch];
+    uint64_t k = va >> 12;
+    if (ags_sa_lookup(&l1[0], k, ags_tlb_tag(va, 0, asid), val)) {
+        *shift = 12;
+        return 1;
+    }
+    for (unsigned s = 1; s < 3; s++) {
+        if ((t->huge_seen >> s) & 1) {
+            k = va >> (12 + 9 * s);
+            if (ags_sa_lookup(&l1[s], k, ags_tlb_tag(va, s, asid), val)) {
+                *shift = 12 + 9 * s;
+                return 1;
+            }
+        }
+    }
+    t->l1_misses[ifetch]++;
+    for (unsigned s = 0; s < 3; s++) {
+        if (s && !((t->huge_seen >> s) & 1))
+            continue;
+        ags_sa_t *l2 = s == 2 ? &t->l2_1g : &t->l2;
+        k = va >> (12 + 9 * s);
+        if (ags_sa_lookup(l2, k, ags_tlb_tag(va, s, asid), val)) {
+            ags_sa_insert(&l1[s], k, ags_tlb_tag(va, s, asid), *val);
+            *shift = 12 + 9 * s;
+            t->l2_hits++;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void ags_tlb_insert(ags_tlb_t *t, uint64_t va, uint32_t asid, int ifetch, unsigned shift, uint64_t val);
+/* Update the value of the entry for va (after a dirty assist), in every array that holds it. */
+void ags_tlb_update(ags_tlb_t *t, uint64_t va, uint32_t asid, unsigned shift, uint64_t val);
+void ags_tlb_invlpg(ags_tlb_t *t, uint64_t va, uint32_t asid);
+void ags_tlb_flush_asid(ags_tlb_t *t, uint32_t asid);
+void ags_tlb_flush_all(ags_tlb_t *t);
+
+#endif

@@ -1,0 +1,108 @@
+/* Model notes: host physical memory. Page-table pages are real 4 KiB arrays of 512 eight-byte
+ * entries, found by host frame number through a two-level radix store. Data frames exist only
+ * as numbers (no storage). Frames come from fixed regions (guest backing, EPT, one per machine),
+ * so that the hPA of every guest frame is the same whichever modes are simulated. Frees of
+ * single frames are reused LIFO; large blocks are never freed (the host never reclaims
+ * guest backing in this model). */
+#include "mem/mem.h"
+#include "util.h"
+#include <stdlib.h>
+#include <string.h>
+
+int ags_mem_init(ags_mem_t *m)
+{
+    memset(m, 0, sizeof(*m));
+    for (unsigned r = 0; r < AGS_REGION_COUNT; r++) {
+        ags_region_t *rg = &m->region[r];
+        /* region 0 starts at 4 GiB so that hPA never equals gPA by accident */
+        rg->base = ((uint64_t)r << AGS_REGION_SPAN_SHIFT) + (r == 0 ? (1u << 20) : (1u << 18));
+        rg->next = rg->base;
+        rg->limit = ((uint64_t)(r + 1) << AGS_REGION_SPAN_SHIFT);
+    }
+    return 0;
+}
+
+void ags_mem_fini(ags_mem_t *m)
+{
+    for (unsigned i = 0; i < AGS_MEM_TOP_ENTRIES; i++) {
+        if (m->top[i]) {
+            for (size_t j = 0; j < (1u << AGS_MEM_CHUNK_SHIFT); j++)
+                free(m->top[i][j]);
+            free(m->top[i]);
+        }
+        free(m->tag[i]);
+    }
+    for (unsigned r = 0; r < AGS_REGION_COUNT; r++)
+        free(m->region[r].free0);
+    memset(m, 0, sizeof(*m));
+}
+
+uint64_t ags_mem_alloc(ags_mem_t *m, unsigned region, unsigned order)
+{
+    ags_region_t *rg = &m->region[region];
+    uint64_t n = 1ULL << order, f;
+    if (order == 0 && rg->nfree0) {
+        f = rg->free0[--rg->nfree0];
+    } else {
+        f = (rg->next + n - 1) & ~(n - 1);
+        if (f + n > rg->limit)
+            return 0;
+        rg->next = f + n;
+    }
+    rg->allocated += n;
+    if (rg->allocated > rg->peak)
+        rg->peak = rg->allocated;
+    return f;
+}
+
+void ags_mem_free(ags_mem_t *m, unsigned region, uint64_t hpfn)
+{
+    ags_region_t *rg = &m->region[region];
+    if (rg->nfree0 == rg->capfree0) {
+        size_t nc = rg->capfree0 ? rg->capfree0 * 2 : 256;
+        uint64_t *p = realloc(rg->free0, nc * sizeof(*p));
+        if (!p)
+            return; /* frame leaks; harmless for the model */
+        rg->free0 = p;
+        rg->capfree0 = nc;
+    }
+    rg->free0[rg->nfree0++] = hpfn;
+    rg->allocated--;
+}
+
+uint64_t *ags_mem_pt_attach(ags_mem_t *m, uint64_t hpfn, uint32_t tag)
+{
+    unsigned ti = (unsigned)(hpfn >> AGS_MEM_CHUNK_SHIFT);
+    if (ti >= AGS_MEM_TOP_ENTRIES)
+        return NULL;
+    if (!m->top[ti]) {
+        m->top[ti] = calloc(1u << AGS_MEM_CHUNK_SHIFT, sizeof(uint64_t *));
+        m->tag[ti] = calloc(1u << AGS_MEM_CHUNK_SHIFT, sizeof(uint32_t));
+        if (!m->top[ti] || !m->tag[ti])
+            return NULL;
+    }
+    size_t j = hpfn & ((1u << AGS_MEM_CHUNK_SHIFT) - 1);
+    uint64_t *p = m->top[ti][j];
+    if (!p) {
+        p = aligned_alloc(AGS_PAGE_SIZE, AGS_PAGE_SIZE);
+        if (!p)
+            return NULL;
+        m->top[ti][j] = p;
+        m->pt_pages++;
+    }
+    memset(p, 0, AGS_PAGE_SIZE);
+    m->tag[ti][j] = tag;
+    return p;
+}
+
+void ags_mem_pt_detach(ags_mem_t *m, uint64_t hpfn)
+{
+    unsigned ti = (unsigned)(hpfn >> AGS_MEM_CHUNK_SHIFT);
+    size_t j = hpfn & ((1u << AGS_MEM_CHUNK_SHIFT) - 1);
+    if (ti >= AGS_MEM_TOP_ENTRIES || !m->top[ti] || !m->top[ti][j])
+        return;
+    free(m->top[ti][j]);
+    m->top[ti][j] = NULL;
+    m->tag[ti][j] = 0;
+    m->pt_pages--;
+}

@@ -1,0 +1,72 @@
+/* Host physical memory: the page-table page store and the frame allocators. */
+#ifndef AGS_MEM_H
+#define AGS_MEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define AGS_PAGE_SHIFT 12
+#define AGS_PAGE_SIZE (1ULL << AGS_PAGE_SHIFT)
+#define AGS_PT_ENTRIES 512
+
+/* Host-physical frame regions. Each owner allocates from its own region so that the frames
+ * that back guest memory (and so every hPA the oracle sees) do not depend on which modes run. */
+#define AGS_REGION_GUEST_BACKING 0  /* frames backing guest-physical memory */
+#define AGS_REGION_EPT 1            /* host (EPT) page-table pages */
+#define AGS_REGION_MACHINE0 2       /* + machine index: that machine's private VMM pages */
+#define AGS_REGION_COUNT 8
+#define AGS_REGION_SPAN_SHIFT 28    /* 2^28 frames = 1 TiB per region */
+
+#define AGS_MEM_CHUNK_SHIFT 18      /* the store: top[hpfn >> 18][hpfn & (2^18-1)] */
+#define AGS_MEM_TOP_ENTRIES (1u << (32 - AGS_MEM_CHUNK_SHIFT))
+
+typedef struct {
+    uint64_t base, next, limit;     /* frames [base, limit) */
+    uint64_t *free0;                /* freed single frames (LIFO: deterministic reuse) */
+    size_t nfree0, capfree0;
+    uint64_t allocated, peak;
+} ags_region_t;
+
+typedef struct {
+    uint64_t **top[AGS_MEM_TOP_ENTRIES];    /* chunk of entry-array pointers, or NULL */
+    uint32_t *tag[AGS_MEM_TOP_ENTRIES];     /* owner-defined tag per frame (e.g. shadow-page id) */
+    ags_region_t region[AGS_REGION_COUNT];
+    uint64_t pt_pages;                      /* page-table pages with storage */
+} ags_mem_t;
+
+int ags_mem_init(ags_mem_t *m);
+void ags_mem_fini(ags_mem_t *m);
+
+/* Allocate 2^order contiguous, aligned frames from a region; returns the first hPFN or 0. */
+uint64_t ags_mem_alloc(ags_mem_t *m, unsigned region, unsigned order);
+void ags_mem_free(ags_mem_t *m, unsigned region, uint64_t hpfn);   /* order 0 only */
+
+/* Give a frame page-table storage (512 zeroed entries). Returns the entry array or NULL. */
+uint64_t *ags_mem_pt_attach(ags_mem_t *m, uint64_t hpfn, uint32_t tag);
+void ags_mem_pt_detach(ags_mem_t *m, uint64_t hpfn);
+
+/* Entry array of a page-table frame, or NULL if the frame holds no page table. */
+static inline uint64_t *ags_mem_pt(const ags_mem_t *m, uint64_t hpfn)
+{
+    uint64_t **c = m->top[(hpfn >> AGS_MEM_CHUNK_SHIFT) & (AGS_MEM_TOP_ENTRIES - 1)];
+    return c ? c[hpfn & ((1u << AGS_MEM_CHUNK_SHIFT) - 1)] : NULL;
+}
+
+static inline uint32_t ags_mem_tag(const ags_mem_t *m, uint64_t hpfn)
+{
+    uint32_t *t = m->tag[(hpfn >> AGS_MEM_CHUNK_SHIFT) & (AGS_MEM_TOP_ENTRIES - 1)];
+    return t ? t[hpfn & ((1u << AGS_MEM_CHUNK_SHIFT) - 1)] : 0;
+}
+
+/* Read the 8-byte entry at host-physical address hpa (which must lie in a page table). */
+static inline uint64_t ags_mem_read(const ags_mem_t *m, uint64_t hpa)
+{
+    return ags_mem_pt(m, hpa >> AGS_PAGE_SHIFT)[(hpa >> 3) & (AGS_PT_ENTRIES - 1)];
+}
+
+static inline uint64_t *ags_mem_entry(const ags_mem_t *m, uint64_t hpa)
+{
+    return &ags_mem_pt(m, hpa >> AGS_PAGE_SHIFT)[(hpa >> 3) & (AGS_PT_ENTRIES - 1)];
+}
+
+#endif

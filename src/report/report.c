@@ -1,0 +1,405 @@
+/* Model notes: none — output formatting. JSON follows design §8 (schema_version 1) and adds
+ * keys, never renames. Every configuration parameter is echoed. */
+#include "agilesim/report.h"
+#include "util.h"
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ config echo */
+
+typedef enum { F_UINT, F_U64, F_INT, F_DBL, F_GEOM, F_SYNC } ftype_t;
+typedef struct {
+    const char *name;
+    ftype_t type;
+    size_t off;
+} field_t;
+
+#define F(n, t) { #n, t, offsetof(ags_config_t, n) }
+static const field_t cfg_fields[] = {
+    F(guest_levels, F_UINT), F(host_levels, F_UINT), F(guest_page_shift, F_UINT), F(host_page_shift, F_UINT),
+    F(host_backing_lazy, F_INT), F(flush_ceiling, F_UINT), F(pcid, F_INT), F(tlb_on, F_INT),
+    F(l1d_4k, F_GEOM), F(l1d_2m, F_GEOM), F(l1d_1g, F_GEOM), F(l1i_4k, F_GEOM), F(l1i_2m, F_GEOM),
+    F(l2_tlb, F_GEOM), F(l2_tlb_1g, F_GEOM), F(pwc_on, F_INT), F(pwc, F_GEOM), F(ntlb_on, F_INT), F(ntlb, F_GEOM),
+    F(caches_on, F_INT), F(l1c, F_GEOM), F(l2c, F_GEOM), F(llc, F_GEOM), F(line_shift, F_UINT),
+    F(lat_pwc, F_UINT), F(lat_l1, F_UINT), F(lat_l2, F_UINT), F(lat_llc, F_UINT), F(lat_dram, F_UINT),
+    F(walk_latency_fixed, F_INT), F(walk_latency, F_UINT), F(cpi, F_DBL), F(native_cycles, F_DBL),
+    F(insn_per_access, F_U64), F(cost_exit, F_UINT), F(cost_pt_write, F_UINT), F(cost_hidden_fault, F_UINT),
+    F(cost_reflect, F_UINT), F(cost_cr3, F_UINT), F(cost_invlpg, F_UINT), F(cost_dirty, F_UINT),
+    F(cost_ept_violation, F_UINT), F(cost_switch, F_UINT), F(cost_switch_entry, F_UINT),
+    F(cost_scan_page, F_UINT), F(cost_resync, F_UINT), F(cost_guest_fault, F_UINT), F(shadow_sync, F_SYNC),
+    F(flood_threshold, F_UINT), F(agile_threshold, F_UINT), F(agile_interval, F_U64),
+    F(agile_start_shadow, F_INT), F(agile_ad_hw, F_INT), F(agile_cr3_cache, F_UINT),
+    F(agile_force_level, F_UINT), F(modes, F_UINT), F(check, F_INT), F(interval, F_U64),
+};
+
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+static void json_dbl(FILE *f, double d)
+{
+    if (isnan(d) || isinf(d))
+        fputs("null", f);
+    else
+        fprintf(f, "%.6g", d);
+}
+
+static void json_config(FILE *f, const ags_config_t *c)
+{
+    fputs("{", f);
+    for (size_t i = 0; i < sizeof(cfg_fields) / sizeof(cfg_fields[0]); i++) {
+        const field_t *fl = &cfg_fields[i];
+        const char *p = (const char *)c + fl->off;
+        fprintf(f, "%s\n    \"%s\": ", i ? "," : "", fl->name);
+        switch (fl->type) {
+        case F_UINT: fprintf(f, "%u", *(const unsigned *)p); break;
+        case F_U64: fprintf(f, "%llu", (unsigned long long)*(const uint64_t *)p); break;
+        case F_INT: fprintf(f, "%d", *(const int *)p); break;
+        case F_DBL: json_dbl(f, *(const double *)p); break;
+        case F_GEOM: {
+            const ags_geom_t *g = (const ags_geom_t *)p;
+            fprintf(f, "{\"entries\": %u, \"ways\": %u}", g->entries, g->ways);
+            break;
+        }
+        case F_SYNC: fputs(*(const ags_shadow_sync_t *)p == AGS_SYNC_UNSYNC ? "\"unsync\"" : "\"wp\"", f); break;
+        }
+    }
+    fputs("\n  }", f);
+}
+
+#define U(x) ((unsigned long long)(x))
+
+static void json_run(FILE *f, const ags_run_t *r)
+{
+    const ags_stats_t *s = &r->st;
+    fputs("    {\"workload\": ", f);
+    json_str(f, r->workload);
+    fprintf(f, ", \"mode\": \"%s\",\n", ags_mode_name(r->mode));
+    fprintf(f, "      \"instructions\": %llu, \"accesses\": %llu, \"tlb_misses\": %llu, \"walks\": %llu,\n",
+            U(s->instructions), U(s->accesses), U(s->tlb_misses), U(s->walks));
+    fprintf(f, "      \"walk_refs\": %llu, \"walk_refs_hist\": {", U(s->walk_refs));
+    int first = 1;
+    for (unsigned i = 0; i < AGS_HIST_MAX; i++)
+        if (s->walk_refs_hist[i]) {
+            fprintf(f, "%s\"%u\": %llu", first ? "" : ", ", i, U(s->walk_refs_hist[i]));
+            first = 0;
+        }
+    fputs("},\n", f);
+    const ags_exits_t *e = &s->exits;
+    fprintf(f,
+            "      \"vm_exits\": {\"total\": %llu, \"pt_write\": %llu, \"hidden_fault\": %llu, \"guest_fault\": %llu, "
+            "\"cr3_write\": %llu, \"invlpg\": %llu, \"dirty\": %llu, \"ept_violation\": %llu},\n",
+            U(e->total), U(e->pt_write), U(e->hidden_fault), U(e->guest_fault), U(e->cr3_write), U(e->invlpg),
+            U(e->dirty), U(e->ept_violation));
+    fprintf(f, "      \"agile\": {\"to_nested\": %llu, \"to_shadow\": %llu, \"walks_full_shadow\": %llu, "
+               "\"scans\": %llu, \"nested_pages\": %llu, \"shadow_pages\": %llu, \"switch_level_hist\": {",
+            U(s->agile.to_nested), U(s->agile.to_shadow), U(s->agile.walks_full_shadow), U(s->agile.scans),
+            U(s->agile.nested_pages), U(s->agile.shadow_pages));
+    first = 1;
+    for (unsigned i = 0; i < 7; i++)
+        if (s->agile.switch_level_hist[i]) {
+            fprintf(f, "%s\"%u\": %llu", first ? "" : ", ", i, U(s->agile.switch_level_hist[i]));
+            first = 0;
+        }
+    fputs("}},\n", f);
+    const ags_cycles_t *c = &s->cycles;
+    fprintf(f, "      \"cycles\": {\"total\": %llu, \"base\": %llu, \"walk\": %llu, \"vmm\": %llu, \"guest_kernel\": %llu},\n",
+            U(c->total), U(c->base), U(c->walk), U(c->vmm), U(c->guest_kernel));
+    const ags_vmm_cycles_t *v = &s->vmm;
+    fprintf(f, "      \"vmm_cycles\": {\"pt_write\": %llu, \"hidden_fault\": %llu, \"guest_fault\": %llu, \"cr3_write\": %llu, "
+               "\"invlpg\": %llu, \"dirty\": %llu, \"ept_violation\": %llu, \"agile_switch\": %llu, \"agile_revert\": %llu, "
+               "\"agile_scan\": %llu, \"resync\": %llu},\n",
+            U(v->pt_write), U(v->hidden_fault), U(v->guest_fault), U(v->cr3_write), U(v->invlpg), U(v->dirty),
+            U(v->ept_violation), U(v->agile_switch), U(v->agile_revert), U(v->agile_scan), U(v->resync));
+    fprintf(f, "      \"walk_refs_by_dim\": {\"guest\": %llu, \"host\": %llu, \"shadow\": %llu}, "
+               "\"aborted_walks\": %llu, \"aborted_refs\": %llu, \"pwc_hits\": %llu, \"ntlb_hits\": %llu, \"ntlb_misses\": %llu,\n",
+            U(s->walk_refs_guest), U(s->walk_refs_host), U(s->walk_refs_shadow), U(s->aborted_walks),
+            U(s->aborted_refs), U(s->pwc_hits), U(s->ntlb_hits), U(s->ntlb_misses));
+    fprintf(f, "      \"walk_ref_hits\": {\"l1\": %llu, \"l2\": %llu, \"llc\": %llu, \"dram\": %llu}, "
+               "\"itlb_misses\": %llu, \"dtlb_misses\": %llu, \"dirty_assists\": %llu,\n",
+            U(s->walk_cache_hits[1]), U(s->walk_cache_hits[2]), U(s->walk_cache_hits[3]), U(s->walk_cache_hits[4]),
+            U(s->itlb_misses), U(s->dtlb_misses), U(s->dirty_assists));
+    fprintf(f, "      \"shadow_pages\": {\"built\": %llu, \"zapped\": %llu, \"peak\": %llu, \"resyncs\": %llu, \"flood_zaps\": %llu},\n",
+            U(s->shadow_pages_built), U(s->shadow_pages_zapped), U(s->shadow_pages_peak), U(s->resyncs),
+            U(s->flood_zaps));
+    const ags_guest_stats_t *g = &r->guest;
+    fprintf(f, "      \"guest\": {\"processes\": %llu, \"page_faults\": %llu, \"cow_faults\": %llu, \"pt_writes\": %llu, "
+               "\"pt_pages_peak\": %llu, \"frames_peak\": %llu, \"invlpg\": %llu, \"full_flushes\": %llu, \"cr3_writes\": %llu, "
+               "\"implicit_maps\": %llu},\n",
+            U(g->processes), U(g->page_faults), U(g->cow_faults), U(g->pt_writes), U(g->pt_pages_peak),
+            U(g->frames_peak), U(g->invlpg), U(g->full_flushes), U(g->cr3_writes), U(g->implicit_maps));
+    fputs("      \"overhead_vs_native\": ", f);
+    json_dbl(f, s->overhead_vs_native);
+    fprintf(f, ", \"translation_checksum\": \"%016llx\", \"interrupted\": %s}", U(s->translation_checksum),
+            r->interrupted ? "true" : "false");
+}
+
+int ags_report_json(FILE *f, const ags_report_t *r)
+{
+    fprintf(f, "{\"schema_version\": 1, \"tool\": \"agilesim\", \"version\": \"%s\", \"command\": ", AGS_VERSION);
+    json_str(f, r->command);
+    fprintf(f, ",\n  \"workload_params\": {\"accesses\": %llu, \"footprint\": %llu, \"seed\": %llu},\n",
+            U(r->accesses), U(r->footprint), U(r->seed));
+    fputs("  \"config\": ", f);
+    json_config(f, r->cfg);
+    fputs(",\n  \"runs\": [\n", f);
+    for (size_t i = 0; i < r->nruns; i++) {
+        json_run(f, &r->runs[i]);
+        fputs(i + 1 < r->nruns ? ",\n" : "\n", f);
+    }
+    fputs("  ]", f);
+    if (r->nivs) {
+        fputs(",\n  \"intervals\": [\n", f);
+        for (size_t k = 0; k < r->nivs; k++) {
+            const ags_run_intervals_t *ri = &r->ivs[k];
+            fputs("    {\"workload\": ", f);
+            json_str(f, ri->workload);
+            fputs(", \"rows\": [\n", f);
+            for (size_t i = 0; i < ri->n; i++) {
+                const ags_interval_t *iv = &ri->iv[i];
+                fprintf(f, "      {\"instructions\": %llu, \"tlb_misses\": %llu", U(iv->instructions), U(iv->tlb_misses));
+                for (unsigned m = 0; m < AGS_MODE_COUNT; m++)
+                    if (ri->modes & (1u << m))
+                        fprintf(f, ", \"%s\": {\"walk_refs\": %llu, \"vm_exits\": %llu, \"cycles\": %llu}",
+                                ags_mode_name((ags_mode_t)m), U(iv->walk_refs[m]), U(iv->vm_exits[m]), U(iv->cycles[m]));
+                if (ri->modes & (1u << AGS_MODE_AGILE))
+                    fprintf(f, ", \"agile_nested_pages\": %llu, \"agile_shadow_pages\": %llu, "
+                               "\"agile_walks_full_shadow\": %llu, \"agile_walks\": %llu",
+                            U(iv->agile_nested_pages), U(iv->agile_shadow_pages), U(iv->agile_walks_full_shadow),
+                            U(iv->agile_walks));
+                fputs(i + 1 < ri->n ? "},\n" : "}\n", f);
+            }
+            fputs(k + 1 < r->nivs ? "    ]},\n" : "    ]}\n", f);
+        }
+        fputs("  ]", f);
+    }
+    fputs("\n}\n", f);
+    return ferror(f) ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------ CSV */
+
+int ags_report_csv(FILE *f, const ags_report_t *r)
+{
+    fputs("kind,workload,mode,instructions,accesses,tlb_misses,walks,walk_refs,refs_per_walk,"
+          "vm_exits_total,vm_exits_pt_write,vm_exits_hidden_fault,vm_exits_guest_fault,vm_exits_cr3_write,"
+          "vm_exits_invlpg,vm_exits_dirty,vm_exits_ept_violation,agile_to_nested,agile_to_shadow,"
+          "agile_walks_full_shadow,cycles_total,cycles_base,cycles_walk,cycles_vmm,cycles_guest_kernel,"
+          "overhead_vs_native,translation_checksum,interrupted\n", f);
+    for (size_t i = 0; i < r->nruns; i++) {
+        const ags_run_t *run = &r->runs[i];
+        const ags_stats_t *s = &run->st;
+        fprintf(f, "run,%s,%s,%llu,%llu,%llu,%llu,%llu,%.4f,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,"
+                   "%llu,%llu,%llu,%llu,%llu,",
+                run->workload, ags_mode_name(run->mode), U(s->instructions), U(s->accesses), U(s->tlb_misses),
+                U(s->walks), U(s->walk_refs), s->walks ? (double)s->walk_refs / (double)s->walks : 0.0,
+                U(s->exits.total), U(s->exits.pt_write), U(s->exits.hidden_fault), U(s->exits.guest_fault),
+                U(s->exits.cr3_write), U(s->exits.invlpg), U(s->exits.dirty), U(s->exits.ept_violation),
+                U(s->agile.to_nested), U(s->agile.to_shadow), U(s->agile.walks_full_shadow), U(s->cycles.total),
+                U(s->cycles.base), U(s->cycles.walk), U(s->cycles.vmm), U(s->cycles.guest_kernel));
+        if (isnan(s->overhead_vs_native))
+            fputs("", f);
+        else
+            fprintf(f, "%.6f", s->overhead_vs_native);
+        fprintf(f, ",%016llx,%d\n", U(s->translation_checksum), run->interrupted);
+    }
+    for (size_t k = 0; k < r->nivs; k++) {
+        const ags_run_intervals_t *ri = &r->ivs[k];
+        for (size_t i = 0; i < ri->n; i++)
+            for (unsigned m = 0; m < AGS_MODE_COUNT; m++) {
+                if (!(ri->modes & (1u << m)))
+                    continue;
+                const ags_interval_t *iv = &ri->iv[i];
+                /* interval rows: cumulative counters at the end of each interval */
+                fprintf(f, "interval,%s,%s,%llu,,%llu,,%llu,,%llu,,,,,,,,,,,%llu,%llu,,,,,,,\n", ri->workload,
+                        ags_mode_name((ags_mode_t)m), U(iv->instructions), U(iv->tlb_misses), U(iv->walk_refs[m]),
+                        U(iv->vm_exits[m]), m == AGS_MODE_AGILE ? U(iv->agile_walks_full_shadow) : 0ULL,
+                        U(iv->cycles[m]));
+            }
+    }
+    return ferror(f) ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------ text */
+
+static const ags_run_t *find_run(const ags_report_t *r, const char *wl, ags_mode_t m)
+{
+    for (size_t i = 0; i < r->nruns; i++)
+        if (r->runs[i].mode == m && !strcmp(r->runs[i].workload, wl))
+            return &r->runs[i];
+    return NULL;
+}
+
+int ags_report_text(FILE *f, const ags_report_t *r)
+{
+    fprintf(f, "%-9s %-7s %8s %9s %10s %9s %11s %9s %8s  %s\n", "workload", "mode", "MPKI", "refs/walk",
+            "walkcyc/miss", "exits/KI", "VMM Mcyc", "overhead", "shadow%", "cycles: base / walk / vmm / kernel (M)");
+    const char *prev = NULL;
+    for (size_t i = 0; i < r->nruns; i++) {
+        const ags_run_t *run = &r->runs[i];
+        const ags_stats_t *s = &run->st;
+        if (prev && strcmp(prev, run->workload))
+            fputc('\n', f);
+        prev = run->workload;
+        double ki = s->instructions ? (double)s->instructions / 1000.0 : 1.0;
+        char ovh[32] = "-", sh[16] = "";
+        if (!isnan(s->overhead_vs_native))
+            snprintf(ovh, sizeof(ovh), "%+.1f%%", 100.0 * s->overhead_vs_native);
+        if (run->mode == AGS_MODE_AGILE && s->walks)
+            snprintf(sh, sizeof(sh), "%.0f%%", 100.0 * (double)s->agile.walks_full_shadow / (double)s->walks);
+        fprintf(f, "%-9s %-7s %8.2f %9.2f %10.1f %9.3f %11.2f %9s %8s  %.1f / %.1f / %.1f / %.1f%s\n", run->workload,
+                ags_mode_name(run->mode), (double)s->tlb_misses / ki,
+                s->walks ? (double)s->walk_refs / (double)s->walks : 0.0,
+                s->tlb_misses ? (double)s->cycles.walk / (double)s->tlb_misses : 0.0, (double)s->exits.total / ki,
+                (double)s->cycles.vmm / 1e6, ovh, sh, (double)s->cycles.base / 1e6, (double)s->cycles.walk / 1e6,
+                (double)s->cycles.vmm / 1e6, (double)s->cycles.guest_kernel / 1e6,
+                run->interrupted ? "  (interrupted)" : "");
+    }
+    /* verdict per workload: which mode wins, by how much, and why */
+    fputs("\n", f);
+    prev = NULL;
+    for (size_t i = 0; i < r->nruns; i++) {
+        const char *wl = r->runs[i].workload;
+        if (prev && !strcmp(prev, wl))
+            continue;
+        int seen = 0;
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(r->runs[j].workload, wl))
+                seen = 1;
+        prev = wl;
+        if (seen)
+            continue;
+        const ags_run_t *best = NULL;
+        for (unsigned m = AGS_MODE_NESTED; m < AGS_MODE_COUNT; m++) {
+            const ags_run_t *x = find_run(r, wl, (ags_mode_t)m);
+            if (x && (!best || x->st.cycles.total < best->st.cycles.total))
+                best = x;
+        }
+        if (!best)
+            continue;
+        fprintf(f, "%-9s best virtualized: %-6s", wl, ags_mode_name(best->mode));
+        for (unsigned m = AGS_MODE_NESTED; m < AGS_MODE_COUNT; m++) {
+            const ags_run_t *x = find_run(r, wl, (ags_mode_t)m);
+            if (!x || x == best || !best->st.cycles.total)
+                continue;
+            double d = (double)x->st.cycles.total / (double)best->st.cycles.total - 1.0;
+            const char *why = x->st.cycles.vmm > x->st.cycles.walk ? "VMM exits" : "walks";
+            fprintf(f, "  %s +%.1f%% (%s)", ags_mode_name(x->mode), 100.0 * d, why);
+        }
+        fputc('\n', f);
+    }
+    return ferror(f) ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------ SVG */
+
+int ags_report_svg(FILE *f, const ags_report_t *r)
+{
+    /* one group of bars per workload; one bar per mode; stacked base / walk / VMM / kernel,
+     * normalised to the workload's native (or smallest) total */
+    const char *wls[64];
+    size_t nw = 0;
+    for (size_t i = 0; i < r->nruns && nw < 64; i++) {
+        int seen = 0;
+        for (size_t k = 0; k < nw; k++)
+            if (!strcmp(wls[k], r->runs[i].workload))
+                seen = 1;
+        if (!seen)
+            wls[nw++] = r->runs[i].workload;
+    }
+    unsigned modes = 0;
+    for (size_t i = 0; i < r->nruns; i++)
+        modes |= 1u << r->runs[i].mode;
+    unsigned nm = (unsigned)__builtin_popcount(modes);
+    double maxn = 1.0;
+    for (size_t i = 0; i < r->nruns; i++) {
+        const ags_run_t *nat = find_run(r, r->runs[i].workload, AGS_MODE_NATIVE);
+        double ref = nat ? (double)nat->st.cycles.total : 0;
+        if (!nat) {
+            ref = 1e300;
+            for (size_t j = 0; j < r->nruns; j++)
+                if (!strcmp(r->runs[j].workload, r->runs[i].workload))
+                    ref = AGS_MIN(ref, (double)r->runs[j].st.cycles.total);
+        }
+        if (ref > 0)
+            maxn = AGS_MAX(maxn, (double)r->runs[i].st.cycles.total / ref);
+    }
+    maxn = ceil(maxn * 4.0) / 4.0;
+    const double bw = 22, gap = 28, left = 70, top = 50, h = 300;
+    double gw = nm * bw + gap;
+    double width = left + nw * gw + 180, height = top + h + 90;
+    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+               "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
+               "font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\">\n",
+            width, height, width, height);
+    fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
+    fprintf(f, "<text x=\"%.0f\" y=\"24\" font-size=\"15\" font-weight=\"bold\">agilesim: cycles per mode, "
+               "normalised to native (base / walk / VMM / guest kernel)</text>\n", left);
+    /* axis and grid */
+    for (double y = 0; y <= maxn + 1e-9; y += maxn > 4 ? 1.0 : 0.25) {
+        double py = top + h - y / maxn * h;
+        fprintf(f, "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", left, left + nw * gw, py, py);
+        fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%.2f</text>\n", left - 6, py + 4, y);
+    }
+    static const char *colors[4] = { "#9e9e9e", "#1f77b4", "#d62728", "#ff9f1c" };
+    static const char *parts[4] = { "base", "walk", "VMM", "guest kernel" };
+    for (size_t w = 0; w < nw; w++) {
+        const ags_run_t *nat = find_run(r, wls[w], AGS_MODE_NATIVE);
+        double ref = 0;
+        if (nat)
+            ref = (double)nat->st.cycles.total;
+        else
+            for (size_t j = 0; j < r->nruns; j++)
+                if (!strcmp(r->runs[j].workload, wls[w]))
+                    ref = ref == 0 ? (double)r->runs[j].st.cycles.total : AGS_MIN(ref, (double)r->runs[j].st.cycles.total);
+        if (ref <= 0)
+            ref = 1;
+        double gx = left + w * gw + gap / 2;
+        fprintf(f, "<g class=\"workload\" id=\"wl-%s\">\n", wls[w]);
+        unsigned k = 0;
+        for (unsigned m = 0; m < AGS_MODE_COUNT; m++) {
+            if (!(modes & (1u << m)))
+                continue;
+            const ags_run_t *x = find_run(r, wls[w], (ags_mode_t)m);
+            double x0 = gx + k * bw;
+            k++;
+            if (!x)
+                continue;
+            double v[4] = { (double)x->st.cycles.base, (double)x->st.cycles.walk, (double)x->st.cycles.vmm,
+                            (double)x->st.cycles.guest_kernel };
+            double acc = 0;
+            for (int p = 0; p < 4; p++) {
+                double y0 = top + h - (acc + v[p]) / ref / maxn * h;
+                double hh = v[p] / ref / maxn * h;
+                fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
+                           "<title>%s %s %s: %.3g cycles</title></rect>\n",
+                        x0, y0, bw - 2, hh, colors[p], wls[w], ags_mode_name(x->mode), parts[p], v[p]);
+                acc += v[p];
+            }
+            fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" font-size=\"10\" text-anchor=\"end\" "
+                       "transform=\"rotate(-60 %.1f %.0f)\">%s</text>\n",
+                    x0 + bw / 2, top + h + 12, x0 + bw / 2, top + h + 12, ags_mode_name(x->mode));
+        }
+        fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\" font-weight=\"bold\">%s</text>\n</g>\n",
+                gx + nm * bw / 2, top + h + 62, wls[w]);
+    }
+    for (int p = 0; p < 4; p++) {
+        double lx = left + nw * gw + 20, ly = top + 10 + p * 20;
+        fprintf(f, "<rect x=\"%.0f\" y=\"%.0f\" width=\"12\" height=\"12\" fill=\"%s\"/>"
+                   "<text x=\"%.0f\" y=\"%.0f\">%s</text>\n", lx, ly, colors[p], lx + 18, ly + 10, parts[p]);
+    }
+    fputs("</svg>\n", f);
+    return ferror(f) ? -1 : 0;
+}

@@ -1,0 +1,597 @@
+/* Model notes: the driver. One event stream, one guest, one shared TLB hierarchy, one machine
+ * per selected mode. Every access costs one shared TLB lookup; only misses (and first stores
+ * to a clean TLB entry) fan out to the machines. The guest OS's functional translation (gPT
+ * then EPT, no caches, no cost) is the oracle: with --check every machine's walk must produce
+ * the same hPA. A guest page fault is detected by the oracle before the machines walk (the
+ * faulting walk itself is not charged in any mode); the guest handles it, broadcasting its
+ * effects, and the access then misses in every machine.
+ * Time is guest instructions (the events' icount). cycles(mode) = instructions x CPI + walk
+ * cycles + VMM cycles + guest-kernel cycles. With caches on, walk references take the latency
+ * of the level they hit (PWC/nTLB hits 1 cycle); data references go through the same caches
+ * (to compete with page-table entries) but their latency is part of the base CPI. */
+#include "sim/sim_internal.h"
+#include "pt/pt.h"
+#include "util.h"
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static void set_err(ags_sim_t *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->err, sizeof(s->err), fmt, ap);
+    va_end(ap);
+}
+
+/* ------------------------------------------------------------------ guest listener */
+
+static void on_pt_page_alloc(void *ctx, uint32_t slot)
+{
+    ags_sim_t *s = ctx;
+    for (unsigned i = 0; i < s->nm; i++)
+        if (s->m[i]->has_vmm && ags_vmm_pt_page_alloc(&s->m[i]->vmm, slot))
+            s->deferred_err = AGS_E_NOMEM;
+}
+
+static void on_pt_page_free(void *ctx, uint32_t slot)
+{
+    ags_sim_t *s = ctx;
+    for (unsigned i = 0; i < s->nm; i++)
+        if (s->m[i]->has_vmm)
+            ags_vmm_pt_page_free(&s->m[i]->vmm, slot);
+}
+
+static void on_pt_write(void *ctx, uint32_t slot, unsigned idx, uint64_t old, uint64_t val)
+{
+    ags_sim_t *s = ctx;
+    for (unsigned i = 0; i < s->nm; i++)
+        if (s->m[i]->has_vmm)
+            ags_vmm_pt_write(&s->m[i]->vmm, slot, idx, old, val);
+}
+
+static void on_tlb_flush(void *ctx, int kind, uint32_t asid, uint64_t va)
+{
+    ags_sim_t *s = ctx;
+    if (kind == AGS_FLUSH_PAGE)
+        ags_tlb_invlpg(&s->tlb, va, asid);
+    else if (kind == AGS_FLUSH_ASID)
+        ags_tlb_flush_asid(&s->tlb, asid);
+    else
+        ags_tlb_flush_all(&s->tlb);
+    for (unsigned i = 0; i < s->nm; i++) {
+        ags_machine_t *m = s->m[i];
+        /* INVLPG invalidates every paging-structure-cache entry of the current PCID (SDM 4.10.4.1) */
+        if (kind == AGS_FLUSH_ALL)
+            ags_walker_flush_guest(&m->walker);
+        else
+            ags_walker_flush_asid(&m->walker, asid);
+        if (m->has_vmm)
+            ags_vmm_tlb_flush(&m->vmm, kind, va);
+    }
+}
+
+static void on_cr3_write(void *ctx, uint32_t pid)
+{
+    ags_sim_t *s = ctx;
+    (void)pid;
+    for (unsigned i = 0; i < s->nm; i++)
+        if (s->m[i]->has_vmm && ags_vmm_cr3_write(&s->m[i]->vmm, s->guest.cur))
+            s->deferred_err = AGS_E_NOMEM;
+}
+
+static void on_guest_fault(void *ctx, uint32_t pid, uint64_t va, uint32_t table_slot)
+{
+    ags_sim_t *s = ctx;
+    (void)pid;
+    (void)va;
+    for (unsigned i = 0; i < s->nm; i++)
+        if (s->m[i]->has_vmm)
+            ags_vmm_guest_fault(&s->m[i]->vmm, table_slot);
+}
+
+static void on_host_backed(void *ctx, uint64_t gpfn)
+{
+    ags_sim_t *s = ctx;
+    (void)gpfn;
+    if (!s->cfg.host_backing_lazy)
+        return;
+    for (unsigned i = 0; i < s->nm; i++) {
+        ags_machine_t *m = s->m[i];
+        if (m->mode == AGS_MODE_NATIVE)
+            continue;
+        m->st.exits.total++;
+        m->st.exits.ept_violation++;
+        m->st.vmm.ept_violation += (uint64_t)s->cfg.cost_exit + s->cfg.cost_ept_violation;
+    }
+}
+
+/* ------------------------------------------------------------------ machines */
+
+static uint64_t step_latency(ags_sim_t *s, ags_machine_t *m, uint64_t hpa)
+{
+    if (s->cfg.walk_latency_fixed || !s->cfg.caches_on)
+        return s->cfg.walk_latency;
+    unsigned where = ags_cache_access(&m->cache, hpa);
+    m->st.walk_cache_hits[where]++;
+    static const int idx[5] = { 0, 0, 1, 2, 3 };
+    const unsigned lat[4] = { s->cfg.lat_l1, s->cfg.lat_l2, s->cfg.lat_llc, s->cfg.lat_dram };
+    return lat[idx[where]];
+}
+
+/* Charge the references of a walk record (complete or aborted). */
+static void account_refs(ags_sim_t *s, ags_machine_t *m, const ags_walk_t *w)
+{
+    uint64_t cyc = (uint64_t)(w->pwc_hits + w->ntlb_hits) * s->cfg.lat_pwc;
+    for (unsigned i = 0; i < w->n; i++)
+        cyc += step_latency(s, m, w->s[i].hpa);
+    m->walk_cycles += cyc;
+    m->st.pwc_hits += w->pwc_hits;
+    m->st.ntlb_hits += w->ntlb_hits;
+    m->st.ntlb_misses += w->ntlb_misses;
+}
+
+static int machine_miss(ags_sim_t *s, ags_machine_t *m, ags_proc_t *p, uint64_t va, int is_store,
+                        const ags_gxlate_t *x)
+{
+    ags_walk_t *w = &m->w;
+    for (int attempt = 0;; attempt++) {
+        uint64_t root;
+        int kind;
+        if (m->has_vmm) {
+            ags_vmm_root(&m->vmm, p, &root, &kind);
+        } else {
+            root = s->guest.pt[p->root].gpfn << AGS_PAGE_SHIFT;
+            kind = AGS_ROOT_GUEST;
+        }
+        int rc = ags_walk(&m->walker, va, p->asid, root, kind, w);
+        if (rc < 0) {
+            set_err(s, "%s: walk of 0x%llx reached an unbacked table (simulator bug)",
+                    ags_mode_name(m->mode), (unsigned long long)va);
+            return AGS_E_INTERNAL;
+        }
+        if (attempt > 2 * (int)s->cfg.guest_levels + 2) {
+            set_err(s, "%s: walk of 0x%llx does not converge (simulator bug)", ags_mode_name(m->mode),
+                    (unsigned long long)va);
+            return AGS_E_INTERNAL;
+        }
+        if (rc == 1 || (is_store && w->leaf_dim == AGS_DIM_SHADOW && !ags_x86_writable(w->leaf_val))) {
+            if (!m->has_vmm || (rc == 1 && w->fault_dim != AGS_DIM_SHADOW)) {
+                set_err(s, "%s: walk of 0x%llx faults at level %u but the guest maps it",
+                        ags_mode_name(m->mode), (unsigned long long)va, w->fault_level);
+                return AGS_E_MISMATCH;
+            }
+            m->st.aborted_walks++;
+            m->st.aborted_refs += w->n;
+            account_refs(s, m, w);
+            int r = rc == 1 ? ags_vmm_hidden_fault(&m->vmm, p, va, is_store)
+                            : ags_vmm_dirty_fault(&m->vmm, p, va, x);
+            if (r < 0) {
+                set_err(s, "%s: VMM could not fill the shadow entry for 0x%llx", ags_mode_name(m->mode),
+                        (unsigned long long)va);
+                return r;
+            }
+            continue;
+        }
+        break;
+    }
+    unsigned n = w->n;
+    m->st.walks++;
+    m->st.walk_refs += n;
+    m->st.walk_refs_hist[n < AGS_HIST_MAX ? n : AGS_HIST_MAX - 1]++;
+    for (unsigned i = 0; i < n; i++) {
+        unsigned d = w->s[i].dim;
+        if (d == AGS_DIM_HOST)
+            m->st.walk_refs_host++;
+        else if (d == AGS_DIM_GUEST)
+            m->st.walk_refs_guest++;
+        else
+            m->st.walk_refs_shadow++;
+    }
+    account_refs(s, m, w);
+    if (m->mode == AGS_MODE_AGILE) {
+        unsigned sl = w->switch_level;
+        m->st.agile.switch_level_hist[sl < 7 ? sl : 6]++;
+        if (!sl)
+            m->st.agile.walks_full_shadow++;
+    }
+    if (s->cfg.check && w->hpa != x->hpa) {
+        set_err(s, "%s: 0x%llx translated to hPA 0x%llx, oracle says 0x%llx", ags_mode_name(m->mode),
+                (unsigned long long)va, (unsigned long long)w->hpa, (unsigned long long)x->hpa);
+        return AGS_E_MISMATCH;
+    }
+    m->st.translation_checksum =
+        ags_mix64(m->st.translation_checksum ^ ((va >> 12) * 0x9e3779b97f4a7c15ULL) ^ (w->hpa >> 12));
+    return AGS_OK;
+}
+
+static int machine_create(ags_sim_t *s, ags_mode_t mode, unsigned index, ags_machine_t **out)
+{
+    ags_machine_t *m = calloc(1, sizeof(*m));
+    if (!m)
+        return AGS_E_NOMEM;
+    m->mode = mode;
+    if (ags_walker_init(&m->walker, &s->cfg, s->mem, &s->ept, mode == AGS_MODE_NATIVE) ||
+        ags_cache_init(&m->cache, &s->cfg)) {
+        free(m);
+        return AGS_E_NOMEM;
+    }
+    if (mode == AGS_MODE_SHADOW || mode == AGS_MODE_AGILE) {
+        m->has_vmm = 1;
+        if (ags_vmm_init(&m->vmm, &s->cfg, s->mem, &s->guest, &s->ept, &m->walker, &m->st,
+                         AGS_REGION_MACHINE0 + index, mode == AGS_MODE_AGILE))
+            return AGS_E_NOMEM;
+    }
+    *out = m;
+    return AGS_OK;
+}
+
+static void machine_destroy(ags_machine_t *m)
+{
+    if (!m)
+        return;
+    ags_walker_fini(&m->walker);
+    ags_cache_fini(&m->cache);
+    if (m->has_vmm)
+        ags_vmm_fini(&m->vmm);
+    free(m);
+}
+
+/* ------------------------------------------------------------------ accesses */
+
+static int slow_access(ags_sim_t *s, uint64_t va, int ifetch, int is_store)
+{
+    ags_proc_t *p = s->guest.cur;
+    ags_gxlate_t x;
+    int mapped = ags_guest_xlate(&s->guest, p, va, &x);
+    if (!mapped || (is_store && !ags_x86_writable(x.pte))) {
+        int rc = ags_guest_fault(&s->guest, p, va, is_store);
+        if (rc) {
+            set_err(s, "guest could not handle a fault at 0x%llx: %s", (unsigned long long)va, ags_strerror(rc));
+            return rc;
+        }
+        if (s->deferred_err)
+            return s->deferred_err;
+        if (!ags_guest_xlate(&s->guest, p, va, &x) || (is_store && !ags_x86_writable(x.pte))) {
+            set_err(s, "guest fault at 0x%llx left it unmapped (simulator bug)", (unsigned long long)va);
+            return AGS_E_INTERNAL;
+        }
+    }
+    s->tlb_misses++;
+    if (ifetch)
+        s->itlb_misses++;
+    for (unsigned i = 0; i < s->nm; i++) {
+        int rc = machine_miss(s, s->m[i], p, va, is_store, &x);
+        if (rc)
+            return rc;
+    }
+    unsigned changed = ags_guest_touch(&s->guest, &x, is_store);
+    if (changed || (is_store && s->ept.page_shift > AGS_PAGE_SHIFT))
+        for (unsigned i = 0; i < s->nm; i++)
+            if (s->m[i]->has_vmm)
+                ags_vmm_touch(&s->m[i]->vmm, &x, changed, is_store);
+    uint64_t pte = x.pte | (is_store ? AGS_X86_D : 0);
+    uint64_t val = (x.hpa & ~((1ULL << x.page_shift) - 1)) | (ags_x86_writable(pte) ? AGS_TLBE_W : 0) |
+                   ((pte & AGS_X86_D) ? AGS_TLBE_D : 0);
+    ags_tlb_insert(&s->tlb, va, p->asid, ifetch, x.page_shift, val);
+    if (s->cfg.caches_on)
+        for (unsigned i = 0; i < s->nm; i++)
+            ags_cache_access(&s->m[i]->cache, x.hpa);
+    return AGS_OK;
+}
+
+/* First store to a clean TLB entry: hardware sets D (native, nested, agile's nested part) or
+ * the shadow leaf is read-only and the store exits. */
+static int dirty_assist(ags_sim_t *s, uint64_t va, uint64_t val, unsigned shift)
+{
+    ags_proc_t *p = s->guest.cur;
+    ags_gxlate_t x;
+    if (!ags_guest_xlate(&s->guest, p, va, &x)) {
+        set_err(s, "TLB holds 0x%llx but the guest does not map it (simulator bug)", (unsigned long long)va);
+        return AGS_E_INTERNAL;
+    }
+    s->dirty_assists++;
+    for (unsigned i = 0; i < s->nm; i++) {
+        ags_machine_t *m = s->m[i];
+        m->st.dirty_assists++;
+        if (m->has_vmm && ags_vmm_dirty_fault(&m->vmm, p, va, &x) < 0) {
+            set_err(s, "%s: VMM could not emulate the dirty bit at 0x%llx", ags_mode_name(m->mode),
+                    (unsigned long long)va);
+            return AGS_E_INTERNAL;
+        }
+    }
+    unsigned changed = ags_guest_touch(&s->guest, &x, 1);
+    for (unsigned i = 0; i < s->nm; i++)
+        if (s->m[i]->has_vmm)
+            ags_vmm_touch(&s->m[i]->vmm, &x, changed, 1);
+    ags_tlb_update(&s->tlb, va, p->asid, shift, val | AGS_TLBE_D);
+    return AGS_OK;
+}
+
+static inline int do_access(ags_sim_t *s, const ags_event_t *ev)
+{
+    uint64_t va = ev->addr;
+    if (AGS_UNLIKELY(!ags_canonical(va, s->va_bits))) {
+        set_err(s, "non-canonical address 0x%llx", (unsigned long long)va);
+        return AGS_E_NONCANON;
+    }
+    va &= s->va_mask;
+    if (AGS_UNLIKELY(!s->guest.cur || s->guest.cur->pid != ev->pid)) {
+        ags_proc_t *p;
+        int rc = ags_guest_switch(&s->guest, ev->pid, &p);
+        if (rc || s->deferred_err)
+            return rc ? rc : s->deferred_err;
+    }
+    s->accesses++;
+    int ifetch = ev->kind == AGS_ACC_IFETCH;
+    int is_store = ev->kind >= AGS_ACC_STORE;
+    uint64_t val;
+    unsigned shift;
+    if (AGS_LIKELY(s->tlb.on) && ags_tlb_lookup(&s->tlb, va, s->guest.cur->asid, ifetch, &val, &shift)) {
+        if (AGS_UNLIKELY(is_store && (val & (AGS_TLBE_W | AGS_TLBE_D)) != (AGS_TLBE_W | AGS_TLBE_D))) {
+            if (!(val & AGS_TLBE_W)) {
+                ags_tlb_invlpg(&s->tlb, va, s->guest.cur->asid); /* faults; the retry misses */
+                return slow_access(s, va, ifetch, is_store);
+            }
+            int rc = dirty_assist(s, va, val, shift);
+            if (rc)
+                return rc;
+        }
+        if (s->cfg.caches_on) {
+            uint64_t hpa = (val & ~((1ULL << shift) - 1)) | (va & ((1ULL << shift) - 1));
+            for (unsigned i = 0; i < s->nm; i++)
+                ags_cache_access(&s->m[i]->cache, hpa);
+        }
+        return AGS_OK;
+    }
+    return slow_access(s, va, ifetch, is_store);
+}
+
+/* ------------------------------------------------------------------ other events */
+
+static int do_event(ags_sim_t *s, const ags_event_t *ev)
+{
+    ags_proc_t *p;
+    int rc;
+    if (ev->type >= AGS_EV_TYPE_COUNT) {
+        set_err(s, "unknown event type %u", ev->type);
+        return AGS_E_FORMAT;
+    }
+    rc = ags_guest_switch(&s->guest, ev->pid, &p); /* syscalls run in their process's context */
+    if (rc)
+        return rc;
+    uint64_t a = ev->addr & s->va_mask, a2 = ev->arg & s->va_mask;
+    if ((ev->type == AGS_EV_MMAP || ev->type == AGS_EV_MUNMAP || ev->type == AGS_EV_MPROTECT ||
+         ev->type == AGS_EV_MREMAP) && !ags_canonical(ev->addr, s->va_bits)) {
+        set_err(s, "%s: non-canonical address 0x%llx", ags_event_type_name(ev->type),
+                (unsigned long long)ev->addr);
+        return AGS_E_NONCANON;
+    }
+    switch (ev->type) {
+    case AGS_EV_MMAP: rc = ags_guest_mmap(&s->guest, p, a, ev->len, (uint32_t)ev->arg); break;
+    case AGS_EV_MUNMAP: rc = ags_guest_munmap(&s->guest, p, a, ev->len); break;
+    case AGS_EV_MPROTECT: rc = ags_guest_mprotect(&s->guest, p, a, ev->len, (uint32_t)ev->arg); break;
+    case AGS_EV_BRK: rc = ags_guest_brk(&s->guest, p, a); break;
+    case AGS_EV_MREMAP: rc = ags_guest_mremap(&s->guest, p, a, ev->len, a2, ev->arg2); break;
+    case AGS_EV_FORK: rc = ags_guest_fork(&s->guest, p, (uint32_t)ev->arg); break;
+    case AGS_EV_EXEC: rc = ags_guest_exec(&s->guest, p); break;
+    case AGS_EV_EXIT: rc = ags_guest_exit(&s->guest, p); break;
+    case AGS_EV_SWITCH: rc = AGS_OK; break;
+    default: rc = AGS_E_FORMAT; break;
+    }
+    if (rc) {
+        if (rc == AGS_E_INVAL)
+            set_err(s, "%s: address 0x%llx is not page-aligned", ags_event_type_name(ev->type),
+                    (unsigned long long)ev->addr);
+        else if (rc == AGS_E_NONCANON)
+            set_err(s, "%s: range 0x%llx+0x%llx leaves the address space", ags_event_type_name(ev->type),
+                    (unsigned long long)ev->addr, (unsigned long long)ev->len);
+        else if (rc == AGS_E_BADPID)
+            set_err(s, "fork: child pid %llu already exists", (unsigned long long)ev->arg);
+        else
+            set_err(s, "%s failed: %s", ags_event_type_name(ev->type), ags_strerror(rc));
+        return rc;
+    }
+    return s->deferred_err;
+}
+
+static void record_interval(ags_sim_t *s)
+{
+    if (ags_grow((void **)&s->iv, &s->capiv, sizeof(ags_interval_t), s->niv))
+        return;
+    ags_interval_t *r = &s->iv[s->niv++];
+    memset(r, 0, sizeof(*r));
+    r->instructions = s->instructions;
+    r->tlb_misses = s->tlb_misses;
+    for (unsigned i = 0; i < s->nm; i++) {
+        ags_machine_t *m = s->m[i];
+        r->walk_refs[m->mode] = m->st.walk_refs;
+        r->vm_exits[m->mode] = m->st.exits.total;
+        const ags_vmm_cycles_t *v = &m->st.vmm;
+        r->cycles[m->mode] = (uint64_t)((double)s->instructions * s->cfg.cpi) + m->walk_cycles +
+                             v->pt_write + v->hidden_fault + v->guest_fault + v->cr3_write + v->invlpg +
+                             v->dirty + v->ept_violation + v->agile_switch + v->agile_revert +
+                             v->agile_scan + v->resync + s->guest.st.guest_kernel_cycles;
+        if (m->mode == AGS_MODE_AGILE) {
+            ags_vmm_mode_counts(&m->vmm, &r->agile_nested_pages, &r->agile_shadow_pages);
+            r->agile_walks_full_shadow = m->st.agile.walks_full_shadow;
+            r->agile_walks = m->st.walks;
+        }
+    }
+}
+
+int ags_sim_run(ags_sim_t *s, const ags_event_t *ev, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const ags_event_t *e = &ev[i];
+        int rc = e->type == AGS_EV_ACCESS ? do_access(s, e) : do_event(s, e);
+        if (AGS_UNLIKELY(rc)) {
+            if (!s->err[0])
+                set_err(s, "%s", ags_strerror(rc));
+            return rc;
+        }
+        s->events++;
+        s->instructions += e->icount;
+        if (AGS_UNLIKELY(s->instructions >= s->next_timer)) {
+            if (s->instructions >= s->next_scan) {
+                for (unsigned k = 0; k < s->nm; k++)
+                    if (s->m[k]->mode == AGS_MODE_AGILE)
+                        ags_vmm_scan(&s->m[k]->vmm);
+                while (s->next_scan <= s->instructions)
+                    s->next_scan += s->cfg.agile_interval;
+            }
+            if (s->cfg.interval && s->instructions >= s->next_interval) {
+                record_interval(s);
+                while (s->next_interval <= s->instructions)
+                    s->next_interval += s->cfg.interval;
+            }
+            s->next_timer = s->next_scan;
+            if (s->cfg.interval && s->next_interval < s->next_timer)
+                s->next_timer = s->next_interval;
+        }
+    }
+    return AGS_OK;
+}
+
+/* ------------------------------------------------------------------ results */
+
+static uint64_t vmm_total(const ags_vmm_cycles_t *v)
+{
+    return v->pt_write + v->hidden_fault + v->guest_fault + v->cr3_write + v->invlpg + v->dirty +
+           v->ept_violation + v->agile_switch + v->agile_revert + v->agile_scan + v->resync;
+}
+
+void ags_sim_finish(ags_sim_t *s)
+{
+    if (s->finished)
+        return;
+    s->finished = 1;
+    if (s->cfg.interval && (!s->niv || s->iv[s->niv - 1].instructions != s->instructions))
+        record_interval(s);
+    double cpi = s->cfg.cpi;
+    uint64_t gk = s->guest.st.guest_kernel_cycles;
+    for (unsigned i = 0; i < s->nm; i++) {
+        ags_machine_t *m = s->m[i];
+        if (m->mode == AGS_MODE_NATIVE && s->cfg.native_cycles > 0 && s->instructions) {
+            double rest = (double)(m->walk_cycles + vmm_total(&m->st.vmm) + gk);
+            double base = s->cfg.native_cycles - rest;
+            if (base > 0)
+                cpi = base / (double)s->instructions;
+        }
+    }
+    s->cpi_used = cpi;
+    for (unsigned i = 0; i < s->nm; i++) {
+        ags_machine_t *m = s->m[i];
+        ags_stats_t *st = &m->st;
+        st->instructions = s->instructions;
+        st->accesses = s->accesses;
+        st->tlb_misses = s->tlb_misses;
+        st->itlb_misses = s->itlb_misses;
+        st->dtlb_misses = s->tlb_misses - s->itlb_misses;
+        st->l2tlb_hits = s->tlb.l2_hits;
+        st->cycles.base = (uint64_t)llround((double)s->instructions * cpi);
+        st->cycles.walk = m->walk_cycles;
+        st->cycles.vmm = vmm_total(&st->vmm);
+        st->cycles.guest_kernel = gk;
+        st->cycles.total = st->cycles.base + st->cycles.walk + st->cycles.vmm + st->cycles.guest_kernel;
+        if (m->has_vmm)
+            ags_vmm_mode_counts(&m->vmm, &st->agile.nested_pages, &st->agile.shadow_pages);
+        if (m->mode != AGS_MODE_AGILE)
+            st->agile.nested_pages = st->agile.shadow_pages = 0;
+    }
+    const ags_machine_t *nat = NULL;
+    for (unsigned i = 0; i < s->nm; i++)
+        if (s->m[i]->mode == AGS_MODE_NATIVE)
+            nat = s->m[i];
+    for (unsigned i = 0; i < s->nm; i++) {
+        ags_stats_t *st = &s->m[i]->st;
+        st->overhead_vs_native = nat && nat->st.cycles.total
+                                     ? (double)st->cycles.total / (double)nat->st.cycles.total - 1.0
+                                     : NAN;
+    }
+}
+
+/* ------------------------------------------------------------------ lifecycle and accessors */
+
+int ags_sim_create(const ags_config_t *cfg, ags_sim_t **out)
+{
+    *out = NULL;
+    if (ags_config_validate(cfg, NULL, 0))
+        return AGS_E_INVAL;
+    ags_sim_t *s = calloc(1, sizeof(*s));
+    if (!s)
+        return AGS_E_NOMEM;
+    s->cfg = *cfg;
+    s->va_bits = cfg->guest_levels == 5 ? 57 : 48;
+    s->va_mask = (1ULL << s->va_bits) - 1;
+    s->next_scan = cfg->agile_interval;
+    s->next_interval = cfg->interval ? cfg->interval : UINT64_MAX;
+    s->next_timer = AGS_MIN(s->next_scan, s->next_interval);
+    s->mem = malloc(sizeof(ags_mem_t));
+    if (!s->mem || ags_mem_init(s->mem) || ags_ept_init(&s->ept, s->mem, cfg->host_levels, cfg->host_page_shift) ||
+        ags_tlb_init(&s->tlb, &s->cfg))
+        goto nomem;
+    for (unsigned mode = 0; mode < AGS_MODE_COUNT; mode++) {
+        if (!(cfg->modes & (1u << mode)))
+            continue;
+        if (machine_create(s, (ags_mode_t)mode, s->nm, &s->m[s->nm]))
+            goto nomem;
+        s->nm++;
+    }
+    ags_guest_listener_t ls = { s, on_pt_page_alloc, on_pt_page_free, on_pt_write, on_tlb_flush,
+                                on_cr3_write, on_guest_fault, on_host_backed };
+    if (ags_guest_init(&s->guest, &s->cfg, s->mem, &s->ept, &ls))
+        goto nomem;
+    *out = s;
+    return AGS_OK;
+nomem:
+    ags_sim_destroy(s);
+    return AGS_E_NOMEM;
+}
+
+void ags_sim_destroy(ags_sim_t *s)
+{
+    if (!s)
+        return;
+    for (unsigned i = 0; i < s->nm; i++)
+        machine_destroy(s->m[i]);
+    ags_guest_fini(&s->guest);
+    ags_tlb_fini(&s->tlb);
+    ags_ept_fini(&s->ept);
+    if (s->mem) {
+        ags_mem_fini(s->mem);
+        free(s->mem);
+    }
+    free(s->iv);
+    free(s);
+}
+
+const ags_config_t *ags_sim_config(const ags_sim_t *s) { return &s->cfg; }
+
+int ags_sim_has_mode(const ags_sim_t *s, ags_mode_t mode)
+{
+    for (unsigned i = 0; i < s->nm; i++)
+        if (s->m[i]->mode == mode)
+            return 1;
+    return 0;
+}
+
+void ags_sim_stats(const ags_sim_t *s, ags_mode_t mode, ags_stats_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    for (unsigned i = 0; i < s->nm; i++)
+        if (s->m[i]->mode == mode)
+            *out = s->m[i]->st;
+}
+
+void ags_sim_guest_stats(const ags_sim_t *s, ags_guest_stats_t *out) { *out = s->guest.st; }
+
+const ags_interval_t *ags_sim_intervals(const ags_sim_t *s, size_t *n)
+{
+    *n = s->niv;
+    return s->iv;
+}
+
+const char *ags_sim_errmsg(const ags_sim_t *s) { return s->err; }
+uint64_t ags_sim_events_done(const ags_sim_t *s) { return s->events; }

@@ -1,0 +1,45 @@
+/* Private: the simulator and its machines. */
+#ifndef AGS_SIM_INTERNAL_H
+#define AGS_SIM_INTERNAL_H
+
+#include "agilesim/sim.h"
+#include "guest/guest.h"
+#include "hw/cache.h"
+#include "hw/tlb.h"
+#include "hw/walk.h"
+#include "mem/mem.h"
+#include "vmm/ept.h"
+#include "vmm/vmm.h"
+
+typedef struct {
+    ags_mode_t mode;
+    ags_walker_t walker;
+    ags_cache_t cache;
+    int has_vmm;
+    ags_vmm_t vmm;
+    ags_stats_t st;
+    uint64_t walk_cycles;
+    ags_walk_t w;           /* scratch walk record */
+} ags_machine_t;
+
+struct ags_sim {
+    ags_config_t cfg;
+    ags_mem_t *mem;
+    ags_ept_t ept;
+    ags_guest_t guest;
+    ags_tlb_t tlb;
+    ags_machine_t *m[AGS_MODE_COUNT];
+    unsigned nm;
+    unsigned va_bits;
+    uint64_t va_mask;
+    uint64_t instructions, accesses, tlb_misses, itlb_misses, dirty_assists, events;
+    uint64_t next_scan, next_interval, next_timer;
+    ags_interval_t *iv;
+    size_t niv, capiv;
+    double cpi_used;
+    int finished;
+    int deferred_err;
+    char err[256];
+};
+
+#endif

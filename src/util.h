@@ -1,0 +1,37 @@
+/* Private helpers shared by all modules. */
+#ifndef AGS_UTIL_H
+#define AGS_UTIL_H
+
+#include <stdint.h>
+#include <stdlib.h>
+
+#define AGS_LIKELY(x) __builtin_expect(!!(x), 1)
+#define AGS_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define AGS_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define AGS_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* 64-bit mixer (splitmix64 finaliser): checksums and hashing. */
+static inline uint64_t ags_mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return x;
+}
+
+/* Grow a dynamic array so that index `need` fits; zero-fills the new part. 0 on success. */
+int ags_grow(void **arr, size_t *cap, size_t elem, size_t need);
+
+static inline int ags_is_pow2(uint64_t x) { return x && !(x & (x - 1)); }
+static inline unsigned ags_log2(uint64_t x) { return 63u - (unsigned)__builtin_clzll(x); }
+
+/* Canonical for a virtual-address width of `bits` (48 or 57). */
+static inline int ags_canonical(uint64_t va, unsigned bits)
+{
+    int64_t s = (int64_t)(va << (64 - bits)) >> (64 - bits);
+    return (uint64_t)s == va;
+}
+
+#endif

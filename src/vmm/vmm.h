@@ -1,0 +1,93 @@
+/* The VMM of the shadow and agile machines: shadow tables (gVA -> hPA) built lazily on hidden
+ * faults, write protection of shadowed guest page-table pages, trap-and-emulate of guest PT
+ * writes, unsync leaves (KVM), dirty-bit emulation, and the agile policy (per guest PT page
+ * SHADOW/NESTED mode, switching bit in the parent's shadow entry). */
+#ifndef AGS_VMM_H
+#define AGS_VMM_H
+
+#include <stdint.h>
+#include "agilesim/config.h"
+#include "agilesim/sim.h"
+#include "guest/guest.h"
+#include "hw/walk.h"
+#include "mem/mem.h"
+#include "vmm/ept.h"
+
+#define AGS_NO_SP 0u   /* shadow page ids start at 1 */
+
+typedef struct {
+    uint64_t hpa;           /* host-physical address of the shadow page */
+    uint64_t va_base;
+    uint32_t slot;          /* guest PT page it shadows, AGS_NO_SLOT for a direct page */
+    uint32_t parent;        /* parent shadow page, AGS_NO_SP for a root */
+    uint16_t pidx;
+    uint8_t level, live, unsync, flood;
+} ags_spage_t;
+
+/* VMM state of one guest page-table page. */
+typedef struct {
+    uint32_t sp;            /* its shadow page, AGS_NO_SP if none (then not write-protected) */
+    uint8_t nested;         /* agile: 1 = NESTED */
+    uint8_t writes;         /* agile: trapped writes since the page last became SHADOW */
+} ags_vslot_t;
+
+typedef struct {
+    const ags_config_t *cfg;
+    ags_mem_t *mem;
+    ags_guest_t *g;
+    const ags_ept_t *ept;
+    ags_walker_t *walker;
+    ags_stats_t *st;
+    unsigned region;
+    int agile;
+    unsigned levels;
+
+    ags_spage_t *sp;        /* by id (0 unused) */
+    size_t nsp, capsp;
+    uint32_t *free_sp;
+    size_t nfree_sp, capfree_sp;
+    uint64_t live_sp;
+
+    /* per guest PT slot */
+    ags_vslot_t *slot;
+    size_t capslot;
+
+    uint32_t *unsync_list;  /* shadow page ids marked unsync */
+    size_t nunsync, capunsync;
+
+    /* agile: dirty flags (model of EPT D bits) by host page number */
+    uint64_t *dirty;
+    size_t dirty_cap, dirty_n;
+
+    /* agile: gCR3 -> sCR3 cache (pids, LRU first) */
+    uint32_t *cr3c;
+    size_t ncr3c;
+} ags_vmm_t;
+
+int ags_vmm_init(ags_vmm_t *v, const ags_config_t *cfg, ags_mem_t *mem, ags_guest_t *g,
+                 const ags_ept_t *ept, ags_walker_t *walker, ags_stats_t *st, unsigned region, int agile);
+void ags_vmm_fini(ags_vmm_t *v);
+
+/* Where the hardware walk of process p starts. */
+void ags_vmm_root(ags_vmm_t *v, const ags_proc_t *p, uint64_t *root, int *kind);
+
+/* Guest effects. */
+int ags_vmm_pt_page_alloc(ags_vmm_t *v, uint32_t slot);
+void ags_vmm_pt_page_free(ags_vmm_t *v, uint32_t slot);
+void ags_vmm_pt_write(ags_vmm_t *v, uint32_t slot, unsigned idx, uint64_t old, uint64_t val);
+void ags_vmm_guest_fault(ags_vmm_t *v, uint32_t table_slot);
+void ags_vmm_tlb_flush(ags_vmm_t *v, int kind, uint64_t va);
+int ags_vmm_cr3_write(ags_vmm_t *v, const ags_proc_t *p);
+
+/* Hardware events. */
+int ags_vmm_hidden_fault(ags_vmm_t *v, const ags_proc_t *p, uint64_t va, int is_write);
+/* A store found a read-only shadow leaf (guest D was clear): returns 1 if it exited. */
+int ags_vmm_dirty_fault(ags_vmm_t *v, const ags_proc_t *p, uint64_t va, const ags_gxlate_t *x);
+/* Hardware A/D updates of guest entries (levels in mask) and data stores (agile dirty tracking). */
+void ags_vmm_touch(ags_vmm_t *v, const ags_gxlate_t *x, unsigned changed, int is_write);
+/* Agile: the periodic dirty scan (reverts clean NESTED pages whose parent is SHADOW). */
+void ags_vmm_scan(ags_vmm_t *v);
+/* Agile: count of guest PT pages in each mode. */
+void ags_vmm_mode_counts(const ags_vmm_t *v, uint64_t *nested, uint64_t *shadow);
+
+#endif

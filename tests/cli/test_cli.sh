@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# End-to-end tests of the agilesim command line: exact anchor values of design §2, reports,
+# bad input, interruption. Usage: test_cli.sh PATH/TO/agilesim
+set -u
+B="$1"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0; fail=0
+ok() { pass=$((pass+1)); }
+no() { fail=$((fail+1)); echo "FAIL: $*" >&2; }
+expect() { # expect NAME ACTUAL EXPECTED
+  if [ "$2" = "$3" ]; then ok; else no "$1: got '$2', expected '$3'"; fi
+}
+json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
+
+OFF="--tlb off --pwc off --ntlb off --caches off --quiet --check --accesses 20000 --footprint 64m"
+
+# --- design §2 anchors: references per walk, caches off
+"$B" compare gups $OFF --json "$T/a.json" >/dev/null || no "compare gups"
+for m in native:4 nested:24 shadow:4 agile:24; do
+  mode=${m%%:*}; want=${m##*:}
+  got=$(json "$T/a.json" "[r['walk_refs']/r['walks'] for r in d['runs'] if r['mode']=='$mode'][0]")
+  expect "refs/walk $mode" "$got" "$want.0"
+done
+expect "checksums equal" "$(json "$T/a.json" "len(set(r['translation_checksum'] for r in d['runs']))")" 1
+"$B" compare gups $OFF --modes native,nested --guest-levels 5 --host-levels 5 --json "$T/b.json" >/dev/null
+expect "5-level nested" "$(json "$T/b.json" "d['runs'][1]['walk_refs']/d['runs'][1]['walks']")" "35.0"
+expect "5-level native" "$(json "$T/b.json" "d['runs'][0]['walk_refs']/d['runs'][0]['walks']")" "5.0"
+"$B" compare gups $OFF --modes native,nested,shadow --guest-page 2m --host-page 2m --json "$T/c.json" >/dev/null
+expect "2M/2M nested" "$(json "$T/c.json" "d['runs'][1]['walk_refs']/d['runs'][1]['walks']")" "15.0"
+expect "2M/2M native" "$(json "$T/c.json" "d['runs'][0]['walk_refs']/d['runs'][0]['walks']")" "3.0"
+expect "2M/2M shadow" "$(json "$T/c.json" "d['runs'][2]['walk_refs']/d['runs'][2]['walks']")" "3.0"
+for L in 1:4 2:8 3:12 4:16 5:24; do
+  "$B" run --mode agile gups $OFF --agile-force-level ${L%%:*} --json "$T/f.json" >/dev/null
+  expect "agile force ${L%%:*}" "$(json "$T/f.json" "d['runs'][0]['walk_refs']/d['runs'][0]['walks']")" "${L##*:}.0"
+done
+
+# --- reports: JSON keys of design §8, CSV, SVG
+"$B" compare --workload gups --accesses 50000 --footprint 64m --quiet --interval 20000 \
+    --json "$T/r.json" --csv "$T/r.csv" --svg "$T/r.svg" > "$T/out.txt" || no "compare with reports"
+python3 - "$T/r.json" <<'PY' || no "JSON keys"
+import json, sys
+d = json.load(open(sys.argv[1]))
+for k in ("schema_version", "tool", "version", "command", "config", "runs"):
+    assert k in d, k
+assert d["schema_version"] == 1 and d["tool"] == "agilesim"
+assert [r["mode"] for r in d["runs"]] == ["native", "nested", "shadow", "agile"]
+for r in d["runs"]:
+    for k in ("workload", "mode", "instructions", "accesses", "tlb_misses", "walks", "walk_refs",
+              "walk_refs_hist", "vm_exits", "agile", "cycles", "overhead_vs_native",
+              "translation_checksum", "interrupted"):
+        assert k in r, k
+    assert set(r["vm_exits"]) >= {"total", "pt_write", "hidden_fault", "guest_fault", "cr3_write", "invlpg", "dirty", "ept_violation"}
+    assert set(r["agile"]) >= {"to_nested", "to_shadow", "walks_full_shadow"}
+    assert set(r["cycles"]) >= {"total", "base", "walk", "vmm", "guest_kernel"}
+    c = r["cycles"]; assert c["total"] == c["base"] + c["walk"] + c["vmm"] + c["guest_kernel"]
+    assert sum(r["walk_refs_hist"].values()) == r["walks"]
+    assert sum(int(k) * v for k, v in r["walk_refs_hist"].items()) == r["walk_refs"]
+    assert r["interrupted"] is False
+assert d["runs"][0]["overhead_vs_native"] == 0
+assert len(d["intervals"][0]["rows"]) >= 2
+assert d["config"]["agile_threshold"] == 2 and d["config"]["shadow_sync"] == "wp"
+PY
+python3 - "$T/r.csv" <<'PY' || no "CSV"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+runs = [r for r in rows if r["kind"] == "run"]
+assert [r["mode"] for r in runs] == ["native", "nested", "shadow", "agile"]
+assert len({r["translation_checksum"] for r in runs}) == 1
+assert any(r["kind"] == "interval" for r in rows)
+PY
+python3 - "$T/r.svg" <<'PY' || no "SVG"
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+ns = "{http://www.w3.org/2000/svg}"
+groups = [g for g in root.iter(ns + "g") if g.get("class") == "workload"]
+assert len(groups) == 1 and groups[0].get("id") == "wl-gups"
+assert len(list(groups[0].iter(ns + "rect"))) == 16   # 4 modes x 4 stacked parts
+PY
+grep -q "best virtualized" "$T/out.txt" && ok || no "text verdict"
+
+# --- bad input: one clear line, exit 2, nothing half-written
+check_bad() { # check_bad "PATTERN" ARGS...
+  local pat="$1"; shift
+  "$B" "$@" > "$T/o" 2> "$T/e"; local rc=$?
+  if [ $rc -ne 2 ]; then no "exit $rc for: $*"; return; fi
+  if [ "$(wc -l < "$T/e")" -ne 1 ] || ! grep -q -- "$pat" "$T/e"; then no "message for: $* -> $(cat "$T/e")"; return; fi
+  ok
+}
+check_bad "unknown option '--bogus'" compare --bogus
+check_bad "--l2-tlb 100:7: entries must be a multiple of ways" compare --l2-tlb 100:7 --quiet
+check_bad "sets a power of two" compare --l2-tlb 96:4 --quiet
+check_bad "--guest-levels: invalid value '3'" compare --guest-levels 3
+check_bad "--accesses: invalid value 'lots'" compare --accesses lots
+check_bad "unknown workload 'nosuch'" compare --workload nosuch
+check_bad "run needs --mode" run gups
+check_bad "--json /nonexistent/dir/x.json: cannot write there" compare gups --json /nonexistent/dir/x.json
+check_bad "--agile-force-level must be" compare gups --agile-force-level 6 --guest-levels 4
+check_bad "unknown command" frobnicate
+ls "$T"/*.tmp.* >/dev/null 2>&1 && no "temporary files left behind" || ok
+
+# --- SIGINT: partial statistics, exit 130, complete outputs
+"$B" compare gups --accesses 2000M --quiet --json "$T/i.json" --csv "$T/i.csv" > "$T/i.txt" 2>/dev/null &
+pid=$!
+sleep 2
+kill -INT $pid
+wait $pid; rc=$?
+expect "SIGINT exit code" "$rc" 130
+expect "interrupted flag" "$(json "$T/i.json" "all(r['interrupted'] for r in d['runs'])")" True
+expect "partial accesses" "$(json "$T/i.json" "0 < d['runs'][0]['accesses'] < 2000000000")" True
+python3 -c "import csv,sys; rows=list(csv.DictReader(open(sys.argv[1]))); assert len(rows)==4 and rows[0]['interrupted']=='1'" "$T/i.csv" && ok || no "interrupted CSV"
+grep -q "interrupted" "$T/i.txt" && ok || no "interrupted text"
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]

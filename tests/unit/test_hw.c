@@ -1,0 +1,138 @@
+/* Hand-computed cases for the set-associative arrays (LRU order), the TLB hierarchy, the cache
+ * model, and the walk caches (PWC and nested TLB) through the simulator. */
+#include "check.h"
+#include "hw/cache.h"
+#include "hw/tlb.h"
+#include "simtest.h"
+
+static void test_sa_lru(void)
+{
+    ags_sa_t c;
+    ags_sa_init(&c, (ags_geom_t){ 4, 2 }); /* 2 sets x 2 ways; set = key & 1 */
+    uint64_t v;
+    ags_sa_insert(&c, 0, 10, 100); /* set 0: [10] */
+    ags_sa_insert(&c, 2, 12, 120); /* set 0: [12, 10] */
+    CHECK(ags_sa_lookup(&c, 0, 10, &v) && v == 100); /* set 0: [10, 12] */
+    ags_sa_insert(&c, 4, 14, 140);                   /* evicts LRU 12: [14, 10] */
+    CHECK(!ags_sa_lookup(&c, 2, 12, &v));
+    CHECK(ags_sa_lookup(&c, 0, 10, &v));
+    CHECK(ags_sa_lookup(&c, 4, 14, &v) && v == 140);
+    ags_sa_insert(&c, 1, 11, 110); /* other set untouched */
+    CHECK(ags_sa_lookup(&c, 0, 10, &v));
+    ags_sa_invalidate(&c, 4, 14);
+    CHECK(!ags_sa_lookup(&c, 4, 14, &v));
+    ags_sa_flush_match(&c, 0xf, 1); /* drops tag 11 (11 & 0xf == 11? no) */
+    CHECK(ags_sa_lookup(&c, 1, 11, &v));
+    ags_sa_flush_match(&c, 0x1, 1); /* odd tags: 11 */
+    CHECK(!ags_sa_lookup(&c, 1, 11, &v));
+    CHECK(ags_sa_lookup(&c, 0, 10, &v));
+    ags_sa_fini(&c);
+}
+
+static void test_tlb(void)
+{
+    ags_config_t cfg;
+    ags_config_defaults(&cfg);
+    cfg.l1d_4k = (ags_geom_t){ 2, 2 }; /* one set, 2 ways */
+    cfg.l2_tlb = (ags_geom_t){ 4, 4 }; /* one set, 4 ways */
+    ags_tlb_t t;
+    ags_tlb_init(&t, &cfg);
+    uint64_t v;
+    unsigned sh;
+    uint64_t a = 0x1000, b = 0x2000, c = 0x3000, d = 0x4000, e = 0x5000;
+    ags_tlb_insert(&t, a, 1, 0, 12, 0xa000);
+    ags_tlb_insert(&t, b, 1, 0, 12, 0xb000);
+    ags_tlb_insert(&t, c, 1, 0, 12, 0xc000); /* L1 [c, b]; L2 [c, b, a] */
+    CHECK(ags_tlb_lookup(&t, b, 1, 0, &v, &sh) && v == 0xb000 && sh == 12); /* L1 hit */
+    CHECK_EQ(t.l2_hits, 0);
+    CHECK(ags_tlb_lookup(&t, a, 1, 0, &v, &sh) && v == 0xa000); /* L2 hit, refills L1: [a, b] */
+    CHECK_EQ(t.l2_hits, 1);
+    CHECK(!ags_tlb_lookup(&t, a, 2, 0, &v, &sh)); /* other ASID misses */
+    ags_tlb_insert(&t, d, 1, 0, 12, 0xd000);
+    ags_tlb_insert(&t, e, 1, 0, 12, 0xe000); /* L2 LRU order before: [a, c, b]... e evicts the LRU */
+    /* L2 after inserts: [e, d, a, c] (b was LRU: evicted) */
+    ags_tlb_invlpg(&t, c, 1);
+    CHECK(!ags_tlb_lookup(&t, c, 1, 0, &v, &sh));
+    CHECK(!ags_tlb_lookup(&t, b, 1, 0, &v, &sh));
+    CHECK(ags_tlb_lookup(&t, a, 1, 0, &v, &sh));
+    /* huge pages share the unified L2 and are found through their own L1 array */
+    ags_tlb_insert(&t, 0x40000000, 3, 0, 21, 0x80000000);
+    CHECK(ags_tlb_lookup(&t, 0x40123456, 3, 0, &v, &sh) && v == 0x80000000 && sh == 21);
+    ags_tlb_flush_asid(&t, 3);
+    CHECK(!ags_tlb_lookup(&t, 0x40123456, 3, 0, &v, &sh));
+    CHECK(ags_tlb_lookup(&t, a, 1, 0, &v, &sh));
+    ags_tlb_flush_all(&t);
+    CHECK(!ags_tlb_lookup(&t, a, 1, 0, &v, &sh));
+    ags_tlb_fini(&t);
+}
+
+static void test_cache(void)
+{
+    ags_config_t cfg;
+    ags_config_defaults(&cfg);
+    cfg.l1c = (ags_geom_t){ 4, 2 };  /* 2 sets */
+    cfg.l2c = (ags_geom_t){ 8, 2 };  /* 4 sets */
+    cfg.llc = (ags_geom_t){ 16, 4 }; /* 4 sets */
+    ags_cache_t c;
+    ags_cache_init(&c, &cfg);
+    uint64_t a = 0 << 6, b = 2 << 6, cc = 4 << 6; /* lines 0, 2, 4: one L1 set */
+    CHECK_EQ(ags_cache_access(&c, a), 4);
+    CHECK_EQ(ags_cache_access(&c, b), 4);
+    CHECK_EQ(ags_cache_access(&c, a + 8), 1);  /* same line */
+    CHECK_EQ(ags_cache_access(&c, cc), 4);     /* evicts b from L1 */
+    CHECK_EQ(ags_cache_access(&c, b), 2);      /* L2 (set 2) still has it; evicts a from L1 */
+    CHECK_EQ(ags_cache_access(&c, a), 2);
+    CHECK_EQ(ags_cache_access(&c, a), 1);
+    ags_cache_fini(&c);
+}
+
+/* Walk caches through the simulator: TLB off so every access walks. */
+static void test_walk_caches(void)
+{
+    ags_config_t c;
+    cfg_bare(&c, (1u << AGS_MODE_NATIVE) | (1u << AGS_MODE_NESTED));
+    c.tlb_on = 0;
+    c.pwc_on = 1;
+    c.ntlb_on = 1;
+    ags_sim_t *s = sim_new(&c);
+    evs_t e = { .n = 0 };
+    uint64_t A = 0x7f0000000000ULL;
+    LOAD(&e, 1, A);                     /* cold: native 4 */
+    LOAD(&e, 1, A);                     /* PDE-cache hit: native 1 */
+    LOAD(&e, 1, A + 0x1000);            /* same L1 table: native 1 */
+    LOAD(&e, 1, A + 0x200000);          /* new L1 table: PDPTE hit -> native 2 */
+    LOAD(&e, 1, A + 0x40000000);        /* new L2 table: PML4E hit -> native 3 */
+    sim_feed(s, &e);
+    ags_stats_t n = st_of(s, AGS_MODE_NATIVE), x = st_of(s, AGS_MODE_NESTED);
+    CHECK_EQ(n.walks, 5);
+    CHECK_EQ(n.walk_refs_hist[4], 1);
+    CHECK_EQ(n.walk_refs_hist[1], 2);
+    CHECK_EQ(n.walk_refs_hist[2], 1);
+    CHECK_EQ(n.walk_refs_hist[3], 1);
+    CHECK_EQ(n.walk_refs, 4 + 1 + 1 + 2 + 3);
+    /* nested, by hand. Guest frames: root 256, L3 257, L2 258, L1 259, data 260, 261, then
+     * L1' 262, data 263, L2'' 264, L1'' 265, data 266: all in the first 2 MiB of gPA, so after
+     * the root's full host walk every other gPA hits the host PDE cache (1 EPT reference).
+     *  A:        4 (gCR3) + 4 guest entries + 4 x 1 host      = 12
+     *  A again:  guest PDE-cache hit, L1 entry, nTLB hit       = 1
+     *  A+4K:     L1 entry + 1 host (new data page)             = 2
+     *  A+2M:     PDPTE hit: L2 entry, 1 host, L1 entry, 1 host = 4
+     *  A+1G:     PML4E hit: L3, host, L2, host, L1, host       = 6 */
+    CHECK_EQ(x.walk_refs_hist[12], 1);
+    CHECK_EQ(x.walk_refs_hist[1], 1);
+    CHECK_EQ(x.walk_refs_hist[2], 1);
+    CHECK_EQ(x.walk_refs_hist[4], 1);
+    CHECK_EQ(x.walk_refs_hist[6], 1);
+    CHECK_EQ(x.walk_refs, 12 + 1 + 2 + 4 + 6);
+    CHECK_EQ(n.translation_checksum, x.translation_checksum);
+    ags_sim_destroy(s);
+}
+
+int main(void)
+{
+    test_sa_lru();
+    test_tlb();
+    test_cache();
+    test_walk_caches();
+    TEST_END();
+}

@@ -1,0 +1,342 @@
+/* Shadow and agile VMMs against exit counts and walk lengths worked out by hand.
+ * Configuration: 4-level, 4 KiB pages, caches and walk caches off, flat 1-cycle references. */
+#include "simtest.h"
+
+#define NATIVE (1u << AGS_MODE_NATIVE)
+#define NESTED (1u << AGS_MODE_NESTED)
+#define SHADOW (1u << AGS_MODE_SHADOW)
+#define AGILE (1u << AGS_MODE_AGILE)
+static const uint64_t A = 0x7f0000000000ULL;
+
+/* mmap + touch 3 pages + munmap. Shadow, by hand:
+ *  process creation: CR3 write                                  cr3 1
+ *  touch A:   #PF intercepted (1), root-entry write trapped (1: only the root is shadowed),
+ *             L3/L2/leaf writes go to unshadowed pages, retry: hidden fault (1) fills L3,L2,L1
+ *  touch A+4K, A+8K: #PF (1) + leaf write in the shadowed L1 (1) + hidden fault (1), each
+ *  munmap: 3 leaf clears + L2, L3, L4 entry clears (6 writes, all shadowed) + 3 INVLPG
+ *  => cr3 1, guest_fault 3, pt_write 1+2+6 = 9, hidden_fault 3, invlpg 3: 19 exits. */
+static void shadow_mmap_touch_munmap(void)
+{
+    ags_config_t c;
+    cfg_bare(&c, NATIVE | NESTED | SHADOW | AGILE);
+    ags_sim_t *s = sim_new(&c);
+    evs_t e = { .n = 0 };
+    MMAP(&e, 1, A, 3 * 4096);
+    LOAD(&e, 1, A);
+    LOAD(&e, 1, A + 4096);
+    LOAD(&e, 1, A + 8192);
+    MUNMAP(&e, 1, A, 3 * 4096);
+    sim_feed(s, &e);
+    ags_sim_finish(s);
+    ags_stats_t sh = st_of(s, AGS_MODE_SHADOW), ne = st_of(s, AGS_MODE_NESTED), ag = st_of(s, AGS_MODE_AGILE);
+    CHECK_EQ(sh.exits.cr3_write, 1);
+    CHECK_EQ(sh.exits.guest_fault, 3);
+    CHECK_EQ(sh.exits.pt_write, 9);
+    CHECK_EQ(sh.exits.hidden_fault, 3);
+    CHECK_EQ(sh.exits.invlpg, 3);
+    CHECK_EQ(sh.exits.dirty, 0);
+    CHECK_EQ(sh.exits.total, 19);
+    /* default costs: exit 1500 + cr3 1000, reflect 1000, emulate 2000, fill 1000, invlpg 500 */
+    CHECK_EQ(sh.cycles.vmm, 2500 + 3 * 2500 + 9 * 3500 + 3 * 2500 + 3 * 2000);
+    CHECK_EQ(sh.walks, 3);
+    CHECK_EQ(sh.walk_refs, 12);          /* 4 per completed walk */
+    CHECK_EQ(sh.aborted_walks, 3);       /* the walks cut short by the hidden faults */
+    CHECK_EQ(ne.exits.total, 0);
+    CHECK_EQ(ne.walk_refs, 3 * 24);
+    /* agile (new processes start nested): only the CR3 write exits; INVLPG is not intercepted */
+    CHECK_EQ(ag.exits.total, 1);
+    CHECK_EQ(ag.exits.cr3_write, 1);
+    CHECK_EQ(ag.walk_refs, 3 * 24);
+    CHECK_EQ(ag.shadow_pages_built, 0);
+    CHECK_EQ(sh.translation_checksum, ne.translation_checksum);
+    CHECK_EQ(ag.translation_checksum, ne.translation_checksum);
+    CHECK_EQ(sh.cycles.guest_kernel, 3 * 1000);
+    ags_sim_destroy(s);
+}
+
+/* fork of a process with N mapped, written pages: the parent's N leaves are write-protected in
+ * its shadowed L1 table (N trapped writes); the child's new tables are not shadowed (free); the
+ * parent's TLB flush is a CR3 reload (1 exit). */
+static void shadow_fork(void)
+{
+    for (unsigned N = 1; N <= 40; N += 13) {
+        ags_config_t c;
+        cfg_bare(&c, NESTED | SHADOW);
+        ags_sim_t *s = sim_new(&c);
+        evs_t e = { .n = 0 };
+        MMAP(&e, 1, A, N * 4096ULL);
+        for (unsigned i = 0; i < N; i++)
+            STORE(&e, 1, A + i * 4096ULL);
+        sim_feed(s, &e);
+        ags_stats_t b = st_of(s, AGS_MODE_SHADOW);
+        FORK(&e, 1, 2);
+        sim_feed(s, &e);
+        ags_stats_t a = st_of(s, AGS_MODE_SHADOW);
+        CHECK_EQ(a.exits.pt_write - b.exits.pt_write, N);
+        CHECK_EQ(a.exits.cr3_write - b.exits.cr3_write, 1);
+        CHECK_EQ(a.exits.total - b.exits.total, N + 1);
+        CHECK_EQ(st_of(s, AGS_MODE_NESTED).exits.total, 0);
+        /* the child's first store to a shared page: COW fault intercepted, leaf write in the
+         * child's table (not shadowed yet: free), retry: hidden fault */
+        b = a;
+        STORE(&e, 2, A);
+        sim_feed(s, &e);
+        a = st_of(s, AGS_MODE_SHADOW);
+        CHECK_EQ(a.exits.cr3_write - b.exits.cr3_write, 1); /* switch to the child */
+        CHECK_EQ(a.exits.guest_fault - b.exits.guest_fault, 1);
+        CHECK_EQ(a.exits.hidden_fault - b.exits.hidden_fault, 1);
+        CHECK_EQ(a.exits.pt_write - b.exits.pt_write, 0);
+        ags_sim_destroy(s);
+    }
+}
+
+/* two processes switching K times: K CR3-write exits in shadow and agile; none in agile with a
+ * gCR3 cache of 2; none in nested. */
+static void shadow_switches(void)
+{
+    for (unsigned cache = 0; cache <= 2; cache += 2) {
+        ags_config_t c;
+        cfg_bare(&c, NESTED | SHADOW | AGILE);
+        c.agile_cr3_cache = cache;
+        ags_sim_t *s = sim_new(&c);
+        evs_t e = { .n = 0 };
+        LOAD(&e, 1, A);
+        LOAD(&e, 2, A);
+        sim_feed(s, &e);
+        ags_stats_t sb = st_of(s, AGS_MODE_SHADOW), ab = st_of(s, AGS_MODE_AGILE);
+        const unsigned K = 10;
+        for (unsigned k = 0; k < K; k++) {
+            SWITCH(&e, k & 1 ? 2 : 1);
+            LOAD(&e, k & 1 ? 2 : 1, A);
+        }
+        sim_feed(s, &e);
+        ags_stats_t sa = st_of(s, AGS_MODE_SHADOW), aa = st_of(s, AGS_MODE_AGILE);
+        CHECK_EQ(sa.exits.total - sb.exits.total, K);
+        CHECK_EQ(sa.exits.cr3_write - sb.exits.cr3_write, K);
+        CHECK_EQ(aa.exits.total - ab.exits.total, cache ? 0 : K);
+        CHECK_EQ(st_of(s, AGS_MODE_NESTED).exits.total, 0);
+        ags_sim_destroy(s);
+    }
+}
+
+/* dirty-bit emulation: load then store to a page; the store to the clean TLB entry exits in
+ * shadow (and agile's shadow part), not with --agile-ad-hw, never in nested. */
+static void shadow_dirty(void)
+{
+    for (int adhw = 0; adhw <= 1; adhw++) {
+        ags_config_t c;
+        cfg_bare(&c, NESTED | SHADOW | AGILE);
+        c.agile_start_shadow = 1;
+        c.agile_ad_hw = adhw;
+        ags_sim_t *s = sim_new(&c);
+        evs_t e = { .n = 0 };
+        LOAD(&e, 1, A);
+        STORE(&e, 1, A + 8);
+        STORE(&e, 1, A + 16); /* already dirty */
+        sim_feed(s, &e);
+        CHECK_EQ(st_of(s, AGS_MODE_SHADOW).exits.dirty, 1);
+        CHECK_EQ(st_of(s, AGS_MODE_AGILE).exits.dirty, adhw ? 0 : 1);
+        CHECK_EQ(st_of(s, AGS_MODE_NESTED).exits.dirty, 0);
+        CHECK_EQ(st_of(s, AGS_MODE_SHADOW).dirty_assists, 1);
+        ags_sim_destroy(s);
+    }
+}
+
+/* unsync: the first write to a shadowed leaf table exits and marks it unsync; later writes are
+ * free; an INVLPG of an address it maps resyncs it. */
+static void shadow_unsync(void)
+{
+    ags_config_t c;
+    cfg_bare(&c, NESTED | SHADOW);
+    c.shadow_sync = AGS_SYNC_UNSYNC;
+    ags_sim_t *s = sim_new(&c);
+    evs_t e = { .n = 0 };
+    MMAP(&e, 1, A, 16 * 4096);
+    LOAD(&e, 1, A);              /* builds the shadow path */
+    sim_feed(s, &e);
+    ags_stats_t b = st_of(s, AGS_MODE_SHADOW);
+    for (unsigned i = 1; i < 6; i++)
+        LOAD(&e, 1, A + i * 4096ULL); /* 5 leaf writes: 1 exit (unsync), 4 free */
+    sim_feed(s, &e);
+    ags_stats_t a = st_of(s, AGS_MODE_SHADOW);
+    CHECK_EQ(a.exits.pt_write - b.exits.pt_write, 1);
+    CHECK_EQ(a.exits.guest_fault - b.exits.guest_fault, 5);
+    CHECK_EQ(a.exits.hidden_fault - b.exits.hidden_fault, 5);
+    MUNMAP(&e, 1, A + 4096, 4096); /* leaf write free (unsync), INVLPG exits and resyncs */
+    sim_feed(s, &e);
+    b = a;
+    a = st_of(s, AGS_MODE_SHADOW);
+    CHECK_EQ(a.exits.pt_write - b.exits.pt_write, 0);
+    CHECK_EQ(a.exits.invlpg - b.exits.invlpg, 1);
+    CHECK_EQ(a.resyncs, 1);
+    LOAD(&e, 1, A + 4096); /* fault again: the resynced page is protected again: 1 write exit */
+    sim_feed(s, &e);
+    b = a;
+    a = st_of(s, AGS_MODE_SHADOW);
+    CHECK_EQ(a.exits.pt_write - b.exits.pt_write, 1);
+    ags_sim_destroy(s);
+}
+
+/* agile: a SHADOW page written twice switches to NESTED; its walks then switch at the parent
+ * (shadow L2 entry: 3 shadow + 1 guest + 4 host = 8 references). */
+static void agile_two_writes(void)
+{
+    ags_config_t c;
+    cfg_bare(&c, NESTED | AGILE);
+    c.agile_start_shadow = 1;
+    ags_sim_t *s = sim_new(&c);
+    evs_t e = { .n = 0 };
+    MMAP(&e, 1, A, 16 * 4096);
+    LOAD(&e, 1, A);            /* root write trapped (root count 1), hidden fault */
+    LOAD(&e, 1, A + 4096);     /* leaf write trapped: L1 count 1 */
+    sim_feed(s, &e);
+    ags_stats_t st = st_of(s, AGS_MODE_AGILE);
+    CHECK_EQ(st.agile.to_nested, 0);
+    CHECK_EQ(st.walk_refs_hist[4], 2);
+    LOAD(&e, 1, A + 8192);     /* L1 count 2: switch */
+    sim_feed(s, &e);
+    st = st_of(s, AGS_MODE_AGILE);
+    CHECK_EQ(st.agile.to_nested, 1);
+    CHECK_EQ(st.exits.pt_write, 3);
+    CHECK_EQ(st.exits.guest_fault, 3);
+    CHECK_EQ(st.exits.hidden_fault, 2);
+    CHECK_EQ(st.walk_refs_hist[8], 1);
+    CHECK_EQ(st.agile.switch_level_hist[2], 1);
+    LOAD(&e, 1, A + 12288);    /* in the nested part: no #PF exit, no write exit */
+    sim_feed(s, &e);
+    st = st_of(s, AGS_MODE_AGILE);
+    CHECK_EQ(st.exits.pt_write, 3);
+    CHECK_EQ(st.exits.guest_fault, 3);
+    CHECK_EQ(st.walk_refs_hist[8], 2);
+    CHECK_EQ(st.agile.walks_full_shadow, 2);
+    CHECK_EQ(st.translation_checksum, st_of(s, AGS_MODE_NESTED).translation_checksum);
+    ags_sim_destroy(s);
+}
+
+/* agile: switching an L2 page makes its whole subtree nested: 2 shadow + 10 = 12 references. */
+static void agile_subtree(void)
+{
+    ags_config_t c;
+    cfg_bare(&c, NESTED | AGILE);
+    c.agile_start_shadow = 1;
+    c.tlb_on = 0; /* every access walks */
+    ags_sim_t *s = sim_new(&c);
+    evs_t e = { .n = 0 };
+    MMAP(&e, 1, A, 64 << 20);
+    LOAD(&e, 1, A);                 /* builds L3, L2, L1 shadow pages */
+    LOAD(&e, 1, A + (2 << 20));     /* L2 entry write trapped (L2 count 1) */
+    LOAD(&e, 1, A + (4 << 20));     /* L2 count 2: L2 and its three L1 tables go nested */
+    LOAD(&e, 1, A);
+    LOAD(&e, 1, A + (2 << 20));
+    sim_feed(s, &e);
+    ags_stats_t st = st_of(s, AGS_MODE_AGILE);
+    CHECK_EQ(st.agile.to_nested, 1);
+    CHECK_EQ(st.walk_refs_hist[12], 3);
+    CHECK_EQ(st.agile.switch_level_hist[3], 3);
+    CHECK_EQ(st.agile.nested_pages, 0); /* set at finish */
+    ags_sim_finish(s);
+    st = st_of(s, AGS_MODE_AGILE);
+    CHECK_EQ(st.agile.nested_pages, 4); /* L2 + 3 L1 */
+    CHECK_EQ(st.agile.shadow_pages, 2); /* root + L3 */
+    ags_sim_destroy(s);
+}
+
+/* agile: nested -> shadow, top-down, one level per clean interval, and only when the parent is
+ * SHADOW. Root starts nested; interval 1000 instructions; each load retires 100. */
+static void agile_revert(int dirty_l3)
+{
+    ags_config_t c;
+    cfg_bare(&c, NESTED | AGILE);
+    c.tlb_on = 0;
+    c.agile_interval = 1000;
+    ags_sim_t *s = sim_new(&c);
+    evs_t e = { .n = 0 };
+    uint64_t cnt = 0;
+    for (unsigned i = 0; i < 70; i++) {
+        /* interval 1 dirties everything (faults and first A bits): nothing reverts at scan 1 */
+        uint64_t a = A;
+        if (dirty_l3 && i == 25)
+            a = A + (1ULL << 30); /* a new L2 table under the (nested) L3: L3 dirty in interval 3 */
+        ev_push(&e, AGS_EV_ACCESS, 1, a, 0, 0, AGS_ACC_LOAD, 100);
+        cnt++;
+    }
+    sim_feed(s, &e);
+    ags_sim_finish(s);
+    ags_stats_t st = st_of(s, AGS_MODE_AGILE);
+    /* loads 1-20: 24 (root reverts at scan 2), 21-30: 16 (L3 at scan 3), 31-40: 12 (L2),
+     * 41-50: 8 (L1), 51-70: 4 */
+    if (!dirty_l3) {
+        CHECK_EQ(st.walk_refs_hist[24], 20);
+        CHECK_EQ(st.walk_refs_hist[16], 10);
+        CHECK_EQ(st.walk_refs_hist[12], 10);
+        CHECK_EQ(st.walk_refs_hist[8], 10);
+        CHECK_EQ(st.walk_refs_hist[4], 20);
+        CHECK_EQ(st.agile.to_shadow, 4);
+    } else {
+        /* the L3 table stays nested one more interval: 21-40 at 16, then L3 (and the new L2's
+         * sibling levels) follow one interval later */
+        CHECK_EQ(st.walk_refs_hist[24], 20);
+        CHECK_EQ(st.walk_refs_hist[16], 20);
+        CHECK_EQ(st.walk_refs_hist[12], 10);
+        CHECK_EQ(st.walk_refs_hist[8], 10);
+        CHECK_EQ(st.walk_refs_hist[4], 10);
+    }
+    CHECK_EQ(st.agile.scans, 7);
+    CHECK_EQ(st.agile.to_nested, 0);
+    CHECK_EQ(st.translation_checksum, st_of(s, AGS_MODE_NESTED).translation_checksum);
+    CHECK_EQ(cnt, 70);
+    ags_sim_destroy(s);
+}
+
+/* agile: a process that exits young (before a scan) never builds shadow tables. */
+static void agile_young_exit(void)
+{
+    ags_config_t c;
+    cfg_bare(&c, SHADOW | AGILE);
+    ags_sim_t *s = sim_new(&c);
+    evs_t e = { .n = 0 };
+    MMAP(&e, 1, A, 64 * 4096);
+    for (unsigned i = 0; i < 64; i++)
+        STORE(&e, 1, A + i * 4096ULL);
+    EXIT(&e, 1);
+    sim_feed(s, &e);
+    CHECK_EQ(st_of(s, AGS_MODE_AGILE).shadow_pages_built, 0);
+    CHECK(st_of(s, AGS_MODE_SHADOW).shadow_pages_built >= 4);
+    ags_sim_destroy(s);
+}
+
+/* the forced levels of design §2: 4, 8, 12, 16, and 24 for a root-nested process */
+static void agile_forced(void)
+{
+    const unsigned expect[6] = { 0, 4, 8, 12, 16, 24 };
+    for (unsigned L = 1; L <= 5; L++) {
+        ags_config_t c;
+        cfg_bare(&c, AGILE);
+        c.tlb_on = 0;
+        c.agile_force_level = L;
+        ags_sim_t *s = sim_new(&c);
+        evs_t e = { .n = 0 };
+        for (unsigned i = 0; i < 50; i++)
+            LOAD(&e, 1, A + (i % 5) * 4096ULL);
+        sim_feed(s, &e);
+        ags_stats_t st = st_of(s, AGS_MODE_AGILE);
+        CHECK_EQ(st.walk_refs, 50 * expect[L]);
+        ags_sim_destroy(s);
+    }
+}
+
+int main(void)
+{
+    shadow_mmap_touch_munmap();
+    shadow_fork();
+    shadow_switches();
+    shadow_dirty();
+    shadow_unsync();
+    agile_two_writes();
+    agile_subtree();
+    agile_revert(0);
+    agile_revert(1);
+    agile_young_exit();
+    agile_forced();
+    TEST_END();
+}

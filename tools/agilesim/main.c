@@ -1,0 +1,667 @@
+/* agilesim — command-line tool. The only place that prints or exits.
+ * Model notes: none — option parsing, progress, signal handling and output files. */
+#include "agilesim/agilesim.h"
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define EXIT_USAGE 2
+#define EXIT_SIGNAL 130
+
+static volatile sig_atomic_t g_stop;
+static void on_signal(int sig) { g_stop = sig; }
+
+static void die(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("agilesim: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(code);
+}
+
+/* ------------------------------------------------------------------ option values */
+
+static int parse_u64(const char *s, uint64_t *out, int allow_suffix)
+{
+    char *end;
+    errno = 0;
+    if (!s || !*s || *s == '-')
+        return -1;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || end == s)
+        return -1;
+    uint64_t mul = 1;
+    if (*end && allow_suffix) {
+        switch (*end) {
+        case 'k': case 'K': mul = 1ULL << 10; break;
+        case 'm': case 'M': mul = 1ULL << 20; break;
+        case 'g': case 'G': mul = 1ULL << 30; break;
+        case 't': case 'T': mul = 1ULL << 40; break;
+        default: return -1;
+        }
+        end++;
+        if (*end == 'i' || *end == 'I')
+            end++;
+        if (*end == 'b' || *end == 'B')
+            end++;
+    }
+    if (*end)
+        return -1;
+    if (v && mul > UINT64_MAX / v)
+        return -1;
+    *out = v * mul;
+    return 0;
+}
+
+/* a count with optional decimal suffix: 10M = 10,000,000 */
+static int parse_count(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (!s || !*s || *s == '-')
+        return -1;
+    double v = strtod(s, &end);
+    if (errno || end == s || v < 0)
+        return -1;
+    double mul = 1;
+    if (*end == 'k' || *end == 'K') mul = 1e3, end++;
+    else if (*end == 'm' || *end == 'M') mul = 1e6, end++;
+    else if (*end == 'g' || *end == 'G' || *end == 'b' || *end == 'B') mul = 1e9, end++;
+    if (*end || v * mul > 1.8e19)
+        return -1;
+    *out = (uint64_t)llround(v * mul);
+    return 0;
+}
+
+static const char *opt_name;
+
+static void bad(const char *val, const char *expect)
+{
+    die(EXIT_USAGE, "%s: invalid value '%s' (expected %s)", opt_name, val ? val : "", expect);
+}
+
+static unsigned u_opt(const char *v, unsigned lo, unsigned hi)
+{
+    uint64_t x;
+    if (parse_u64(v, &x, 0) || x < lo || x > hi) {
+        char e[64];
+        snprintf(e, sizeof(e), "an integer %u..%u", lo, hi);
+        bad(v, e);
+    }
+    return (unsigned)x;
+}
+
+static int onoff(const char *v)
+{
+    if (!strcmp(v, "on") || !strcmp(v, "1") || !strcmp(v, "yes"))
+        return 1;
+    if (!strcmp(v, "off") || !strcmp(v, "0") || !strcmp(v, "no"))
+        return 0;
+    bad(v, "on or off");
+    return 0;
+}
+
+static unsigned page_shift(const char *v)
+{
+    if (!strcmp(v, "4k") || !strcmp(v, "4K")) return 12;
+    if (!strcmp(v, "2m") || !strcmp(v, "2M")) return 21;
+    if (!strcmp(v, "1g") || !strcmp(v, "1G")) return 30;
+    bad(v, "4k, 2m or 1g");
+    return 0;
+}
+
+static ags_geom_t geom(const char *v)
+{
+    unsigned long e, w;
+    char tail;
+    if (sscanf(v, "%lu:%lu%c", &e, &w, &tail) != 2 || !e || !w || e > (1ul << 24) || w > 64)
+        bad(v, "ENTRIES:WAYS, e.g. 64:4");
+    return (ags_geom_t){ (uint32_t)e, (uint32_t)w };
+}
+
+/* ------------------------------------------------------------------ options */
+
+typedef struct {
+    ags_config_t cfg;
+    const char *workloads[32];
+    size_t nworkloads;
+    uint64_t accesses, footprint, seed;
+    const char *json, *csv, *svg;
+    int quiet;
+    const char *cmd;
+} opts_t;
+
+typedef struct {
+    const char *name;
+    int has_arg;
+    const char *help;
+} optdef_t;
+
+static const optdef_t optdefs[] = {
+    { "--workload", 1, "NAME[,NAME...]  built-in workload(s) (default: the whole suite)" },
+    { "--modes", 1, "LIST     modes to run: native,nested,shadow,agile (compare; default all)" },
+    { "--mode", 1, "MODE      the mode (run)" },
+    { "--accesses", 1, "N     memory accesses per workload (default 4M; suffixes k, M, G)" },
+    { "--footprint", 1, "SIZE main data-set size (default: the workload's own; e.g. 512m, 1g)" },
+    { "--seed", 1, "N         random seed of the workloads (default 1)" },
+    { "--json", 1, "FILE      write the JSON report" },
+    { "--csv", 1, "FILE       write the CSV report" },
+    { "--svg", 1, "FILE       write an SVG stacked-bar chart" },
+    { "--check", 0, "         compare every walk with the guest's functional translation" },
+    { "--quiet", 0, "         no progress on stderr" },
+    { "--interval", 1, "N     per-interval rows every N instructions" },
+    { "--guest-levels", 1, "N 4 or 5 (LA57)" },
+    { "--host-levels", 1, "N  4 or 5" },
+    { "--guest-page", 1, "SZ  4k, 2m (THP) or 1g" },
+    { "--host-page", 1, "SZ   4k, 2m or 1g (EPT leaf size)" },
+    { "--host-backing", 1, "P prefault (default) or lazy (an EPT-violation exit per first touch)" },
+    { "--pcid", 1, "on|off    tag TLB entries with the ASID (default on)" },
+    { "--flush-ceiling", 1, "N  per-page INVLPG up to N pages, else a full flush (default 33)" },
+    { "--tlb", 1, "off|on     the TLB hierarchy" },
+    { "--l1d-tlb", 1, "E:W    L1 data TLB, 4 KiB pages (default 64:4)" },
+    { "--l1d-tlb-2m", 1, "E:W (default 32:4)" },
+    { "--l1d-tlb-1g", 1, "E:W (default 4:4)" },
+    { "--l1i-tlb", 1, "E:W    L1 instruction TLB, 4 KiB (default 128:8)" },
+    { "--l1i-tlb-2m", 1, "E:W (default 8:8)" },
+    { "--l2-tlb", 1, "E:W     unified L2 TLB, 4 KiB + 2 MiB (default 1536:12)" },
+    { "--l2-tlb-1g", 1, "E:W  (default 16:4)" },
+    { "--pwc", 1, "off|E:W    paging-structure caches per level and dimension (default 32:4)" },
+    { "--ntlb", 1, "off|E:W   nested TLB gPA->hPA (default 32:4)" },
+    { "--caches", 1, "on|off  cache hierarchy for walk references (default on)" },
+    { "--l1-cache", 1, "LINES:W (default 768:12 = 48 KiB)" },
+    { "--l2-cache", 1, "LINES:W (default 32768:16 = 2 MiB)" },
+    { "--llc", 1, "LINES:W    (default 131072:16 = 8 MiB)" },
+    { "--walk-latency", 1, "fixed:N|cache  flat N cycles per walk reference, or from the caches" },
+    { "--cpi", 1, "X          base cycles per instruction (default 1.0)" },
+    { "--native-cycles", 1, "N  calibrate the base CPI so that native totals N cycles" },
+    { "--cost-exit", 1, "N" }, { "--cost-pt-write", 1, "N" }, { "--cost-hidden-fault", 1, "N" },
+    { "--cost-reflect", 1, "N" }, { "--cost-cr3", 1, "N" }, { "--cost-invlpg", 1, "N" },
+    { "--cost-dirty", 1, "N" }, { "--cost-ept-violation", 1, "N" }, { "--cost-switch", 1, "N" },
+    { "--cost-switch-entry", 1, "N" }, { "--cost-scan-page", 1, "N" }, { "--cost-resync", 1, "N" },
+    { "--cost-guest-fault", 1, "N" },
+    { "--shadow-sync", 1, "wp|unsync  write-protect every shadowed page, or KVM's unsync leaves" },
+    { "--agile-threshold", 1, "N  trapped writes before a page goes nested (default 2)" },
+    { "--agile-interval", 1, "N   instructions between dirty scans (default 10M)" },
+    { "--agile-start", 1, "nested|shadow  mode of a new process's root (default nested)" },
+    { "--agile-ad-hw", 0, "     hardware A/D bits in guest and shadow entries" },
+    { "--agile-cr3-cache", 1, "N  gCR3->sCR3 cache entries (default 0)" },
+    { "--agile-force-level", 1, "L  pin the switch at shadow level L (1 = all shadow, levels+1 = root nested)" },
+};
+
+static void usage(FILE *f)
+{
+    fputs("usage: agilesim COMMAND [OPTIONS]\n\n"
+          "Simulates address translation in a virtualized computer: native, nested (EPT),\n"
+          "shadow and agile paging, on one event stream.\n\n"
+          "commands:\n"
+          "  compare [WORKLOAD...]   run the selected modes in lockstep (default: all four, whole suite)\n"
+          "  run --mode M [WORKLOAD] one mode\n"
+          "  workloads               list the built-in workloads\n"
+          "  help                    this text\n\noptions:\n", f);
+    for (size_t i = 0; i < sizeof(optdefs) / sizeof(optdefs[0]); i++)
+        fprintf(f, "  %-20s %s\n", optdefs[i].name, optdefs[i].help);
+    fputs("\nexit status: 0 ok, 1 simulation error, 2 bad usage or input, 130 interrupted\n", f);
+}
+
+static int workload_exists(const char *name)
+{
+    size_t n;
+    const ags_workload_info_t *l = ags_workload_list(&n);
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(l[i].name, name))
+            return 1;
+    return 0;
+}
+
+static void add_workloads(opts_t *o, const char *list)
+{
+    char buf[512];
+    snprintf(buf, sizeof(buf), "%s", list);
+    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+        if (!workload_exists(tok))
+            die(EXIT_USAGE, "unknown workload '%s' (see 'agilesim workloads')", tok);
+        if (o->nworkloads == 32)
+            die(EXIT_USAGE, "too many workloads");
+        size_t n;
+        const ags_workload_info_t *l = ags_workload_list(&n);
+        for (size_t i = 0; i < n; i++)
+            if (!strcmp(l[i].name, tok))
+                o->workloads[o->nworkloads++] = l[i].name;
+    }
+}
+
+static unsigned parse_modes(const char *v)
+{
+    char buf[128];
+    unsigned m = 0;
+    snprintf(buf, sizeof(buf), "%s", v);
+    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+        if (!strcmp(tok, "all")) {
+            m |= AGS_MODES_ALL;
+            continue;
+        }
+        int k = ags_mode_parse(tok);
+        if (k < 0)
+            bad(v, "a list of native, nested, shadow, agile");
+        m |= 1u << k;
+    }
+    if (!m)
+        bad(v, "a list of native, nested, shadow, agile");
+    return m;
+}
+
+static void set_option(opts_t *o, const char *name, const char *v, int is_run)
+{
+    ags_config_t *c = &o->cfg;
+    uint64_t x;
+    opt_name = name;
+    if (!strcmp(name, "--workload")) add_workloads(o, v);
+    else if (!strcmp(name, "--modes")) {
+        if (is_run)
+            die(EXIT_USAGE, "--modes is for 'compare'; 'run' takes --mode");
+        c->modes = parse_modes(v);
+    } else if (!strcmp(name, "--mode")) {
+        int k = ags_mode_parse(v);
+        if (k < 0)
+            bad(v, "native, nested, shadow or agile");
+        c->modes = 1u << k;
+    } else if (!strcmp(name, "--accesses")) {
+        if (parse_count(v, &x) || !x)
+            bad(v, "a positive count, e.g. 4M");
+        o->accesses = x;
+    } else if (!strcmp(name, "--footprint")) {
+        if (parse_u64(v, &x, 1) || x < (1ULL << 20) || x > (1ULL << 42))
+            bad(v, "a size from 1m to 4t, e.g. 512m");
+        o->footprint = x;
+    } else if (!strcmp(name, "--seed")) {
+        if (parse_u64(v, &x, 0))
+            bad(v, "an integer");
+        o->seed = x;
+    } else if (!strcmp(name, "--json")) o->json = v;
+    else if (!strcmp(name, "--csv")) o->csv = v;
+    else if (!strcmp(name, "--svg")) o->svg = v;
+    else if (!strcmp(name, "--check")) c->check = 1;
+    else if (!strcmp(name, "--quiet")) o->quiet = 1;
+    else if (!strcmp(name, "--interval")) {
+        if (parse_count(v, &x) || x < 1000)
+            bad(v, "a count of at least 1000 instructions");
+        c->interval = x;
+    } else if (!strcmp(name, "--guest-levels")) c->guest_levels = u_opt(v, 4, 5);
+    else if (!strcmp(name, "--host-levels")) c->host_levels = u_opt(v, 4, 5);
+    else if (!strcmp(name, "--guest-page")) c->guest_page_shift = page_shift(v);
+    else if (!strcmp(name, "--host-page")) c->host_page_shift = page_shift(v);
+    else if (!strcmp(name, "--host-backing")) {
+        if (!strcmp(v, "lazy")) c->host_backing_lazy = 1;
+        else if (!strcmp(v, "prefault")) c->host_backing_lazy = 0;
+        else bad(v, "prefault or lazy");
+    } else if (!strcmp(name, "--pcid")) c->pcid = onoff(v);
+    else if (!strcmp(name, "--flush-ceiling")) c->flush_ceiling = u_opt(v, 0, 64);
+    else if (!strcmp(name, "--tlb")) c->tlb_on = onoff(v);
+    else if (!strcmp(name, "--l1d-tlb")) c->l1d_4k = geom(v);
+    else if (!strcmp(name, "--l1d-tlb-2m")) c->l1d_2m = geom(v);
+    else if (!strcmp(name, "--l1d-tlb-1g")) c->l1d_1g = geom(v);
+    else if (!strcmp(name, "--l1i-tlb")) c->l1i_4k = geom(v);
+    else if (!strcmp(name, "--l1i-tlb-2m")) c->l1i_2m = geom(v);
+    else if (!strcmp(name, "--l2-tlb")) c->l2_tlb = geom(v);
+    else if (!strcmp(name, "--l2-tlb-1g")) c->l2_tlb_1g = geom(v);
+    else if (!strcmp(name, "--pwc")) {
+        if (!strcmp(v, "off")) c->pwc_on = 0;
+        else if (!strcmp(v, "on")) c->pwc_on = 1;
+        else { c->pwc_on = 1; c->pwc = geom(v); }
+    } else if (!strcmp(name, "--ntlb")) {
+        if (!strcmp(v, "off")) c->ntlb_on = 0;
+        else if (!strcmp(v, "on")) c->ntlb_on = 1;
+        else { c->ntlb_on = 1; c->ntlb = geom(v); }
+    } else if (!strcmp(name, "--caches")) c->caches_on = onoff(v);
+    else if (!strcmp(name, "--l1-cache")) c->l1c = geom(v);
+    else if (!strcmp(name, "--l2-cache")) c->l2c = geom(v);
+    else if (!strcmp(name, "--llc")) c->llc = geom(v);
+    else if (!strcmp(name, "--walk-latency")) {
+        if (!strcmp(v, "cache")) c->walk_latency_fixed = 0;
+        else if (!strncmp(v, "fixed:", 6)) {
+            c->walk_latency_fixed = 1;
+            c->walk_latency = u_opt(v + 6, 0, 100000);
+        } else bad(v, "fixed:N or cache");
+    } else if (!strcmp(name, "--cpi")) {
+        char *end;
+        double d = strtod(v, &end);
+        if (*end || !(d > 0) || d > 1000)
+            bad(v, "a number in (0, 1000]");
+        c->cpi = d;
+    } else if (!strcmp(name, "--native-cycles")) {
+        if (parse_count(v, &x) || !x)
+            bad(v, "a positive cycle count");
+        c->native_cycles = (double)x;
+    }
+#define COST(opt, field) else if (!strcmp(name, opt)) c->field = u_opt(v, 0, 100000000)
+    COST("--cost-exit", cost_exit);
+    COST("--cost-pt-write", cost_pt_write);
+    COST("--cost-hidden-fault", cost_hidden_fault);
+    COST("--cost-reflect", cost_reflect);
+    COST("--cost-cr3", cost_cr3);
+    COST("--cost-invlpg", cost_invlpg);
+    COST("--cost-dirty", cost_dirty);
+    COST("--cost-ept-violation", cost_ept_violation);
+    COST("--cost-switch", cost_switch);
+    COST("--cost-switch-entry", cost_switch_entry);
+    COST("--cost-scan-page", cost_scan_page);
+    COST("--cost-resync", cost_resync);
+    COST("--cost-guest-fault", cost_guest_fault);
+#undef COST
+    else if (!strcmp(name, "--shadow-sync")) {
+        if (!strcmp(v, "wp")) c->shadow_sync = AGS_SYNC_WP;
+        else if (!strcmp(v, "unsync")) c->shadow_sync = AGS_SYNC_UNSYNC;
+        else bad(v, "wp or unsync");
+    } else if (!strcmp(name, "--agile-threshold")) c->agile_threshold = u_opt(v, 1, 255);
+    else if (!strcmp(name, "--agile-interval")) {
+        if (parse_count(v, &x) || x < 1000)
+            bad(v, "a count of at least 1000 instructions");
+        c->agile_interval = x;
+    } else if (!strcmp(name, "--agile-start")) {
+        if (!strcmp(v, "nested")) c->agile_start_shadow = 0;
+        else if (!strcmp(v, "shadow")) c->agile_start_shadow = 1;
+        else bad(v, "nested or shadow");
+    } else if (!strcmp(name, "--agile-ad-hw")) c->agile_ad_hw = 1;
+    else if (!strcmp(name, "--agile-cr3-cache")) c->agile_cr3_cache = u_opt(v, 0, 4096);
+    else if (!strcmp(name, "--agile-force-level")) c->agile_force_level = u_opt(v, 1, 6);
+    else die(EXIT_USAGE, "unknown option '%s' (see 'agilesim help')", name);
+}
+
+static void parse(opts_t *o, int argc, char **argv, int first, int is_run)
+{
+    for (int i = first; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] == '-' && a[1] == '-') {
+            char name[64];
+            const char *eq = strchr(a, '=');
+            size_t len = eq ? (size_t)(eq - a) : strlen(a);
+            if (len >= sizeof(name))
+                die(EXIT_USAGE, "unknown option '%s'", a);
+            memcpy(name, a, len);
+            name[len] = 0;
+            const optdef_t *d = NULL;
+            for (size_t k = 0; k < sizeof(optdefs) / sizeof(optdefs[0]); k++)
+                if (!strcmp(optdefs[k].name, name))
+                    d = &optdefs[k];
+            if (!d)
+                die(EXIT_USAGE, "unknown option '%s' (see 'agilesim help')", name);
+            const char *v = NULL;
+            if (d->has_arg) {
+                if (eq)
+                    v = eq + 1;
+                else if (i + 1 < argc)
+                    v = argv[++i];
+                else
+                    die(EXIT_USAGE, "%s needs a value", name);
+            } else if (eq) {
+                die(EXIT_USAGE, "%s takes no value", name);
+            }
+            set_option(o, name, v, is_run);
+        } else if (workload_exists(a)) {
+            add_workloads(o, a);
+        } else if (access(a, F_OK) == 0 || strchr(a, '/') || strchr(a, '.') || !strcmp(a, "-")) {
+            die(EXIT_USAGE, "%s: trace files are not supported yet (readers for .agt, Lackey, "
+                            "pinatrace and ChampSim are still missing); use a built-in workload", a);
+        } else {
+            die(EXIT_USAGE, "unknown workload or argument '%s' (see 'agilesim workloads')", a);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ output files */
+
+typedef struct {
+    const char *path;
+    char tmp[4096];
+    FILE *f;
+} outfile_t;
+
+static void out_open(outfile_t *o, const char *path, const char *opt)
+{
+    o->path = path;
+    o->f = NULL;
+    if (!path)
+        return;
+    if (snprintf(o->tmp, sizeof(o->tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(o->tmp))
+        die(EXIT_USAGE, "%s %s: path too long", opt, path);
+    int fd = mkstemp(o->tmp);
+    if (fd < 0)
+        die(EXIT_USAGE, "%s %s: cannot write there: %s", opt, path, strerror(errno));
+    o->f = fdopen(fd, "w");
+    if (!o->f)
+        die(EXIT_USAGE, "%s %s: %s", opt, path, strerror(errno));
+}
+
+static outfile_t *g_outs[3];
+
+static void out_abort_all(void)
+{
+    for (int i = 0; i < 3; i++)
+        if (g_outs[i] && g_outs[i]->f) {
+            fclose(g_outs[i]->f);
+            unlink(g_outs[i]->tmp);
+            g_outs[i]->f = NULL;
+        }
+}
+
+static int out_commit(outfile_t *o)
+{
+    if (!o->f)
+        return 0;
+    int bad_write = ferror(o->f);
+    if (fflush(o->f) || fsync(fileno(o->f)))
+        bad_write = 1;
+    if (fclose(o->f))
+        bad_write = 1;
+    o->f = NULL;
+    if (bad_write || rename(o->tmp, o->path)) {
+        unlink(o->tmp);
+        fprintf(stderr, "agilesim: %s: write failed: %s\n", o->path, strerror(errno ? errno : EIO));
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ running */
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int run_command(opts_t *o)
+{
+    char err[256];
+    if (ags_config_validate(&o->cfg, err, sizeof(err)))
+        die(EXIT_USAGE, "%s", err);
+    if (!o->nworkloads) {
+        size_t n;
+        const ags_workload_info_t *l = ags_workload_list(&n);
+        for (size_t i = 0; i < n && i < 32; i++)
+            o->workloads[o->nworkloads++] = l[i].name;
+    }
+    outfile_t oj, oc, os;
+    out_open(&oj, o->json, "--json");
+    out_open(&oc, o->csv, "--csv");
+    out_open(&os, o->svg, "--svg");
+    g_outs[0] = &oj, g_outs[1] = &oc, g_outs[2] = &os;
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    int progress = !o->quiet && isatty(2);
+    size_t maxruns = o->nworkloads * AGS_MODE_COUNT;
+    ags_run_t *runs = calloc(maxruns, sizeof(ags_run_t));
+    ags_run_intervals_t *ivs = calloc(o->nworkloads, sizeof(ags_run_intervals_t));
+    ags_interval_t **ivcopies = calloc(o->nworkloads, sizeof(ags_interval_t *));
+    ags_event_t *buf = malloc(4096 * sizeof(ags_event_t));
+    if (!runs || !ivs || !buf || !ivcopies)
+        die(1, "out of memory");
+    size_t nruns = 0, nivs = 0;
+    int status = 0;
+    double t_start = now();
+
+    for (size_t wi = 0; wi < o->nworkloads && !g_stop; wi++) {
+        const char *wl = o->workloads[wi];
+        ags_sim_t *sim;
+        ags_workload_t *w;
+        int rc = ags_sim_create(&o->cfg, &sim);
+        if (rc) {
+            out_abort_all();
+            die(1, "cannot create the simulator: %s", ags_strerror(rc));
+        }
+        if (ags_workload_create(wl, o->accesses, o->footprint, o->seed, &w)) {
+            out_abort_all();
+            die(1, "cannot create workload %s", wl);
+        }
+        uint64_t total = ags_workload_total(w), done = 0;
+        double t0 = now(), last = t0;
+        size_t n;
+        while (!g_stop && (n = ags_workload_next(w, buf, 4096)) > 0) {
+            rc = ags_sim_run(sim, buf, n);
+            if (rc) {
+                fputs(progress ? "\r\033[K" : "", stderr);
+                fprintf(stderr, "agilesim: %s: event %llu: %s\n", wl,
+                        (unsigned long long)ags_sim_events_done(sim) + 1, ags_sim_errmsg(sim));
+                status = rc == AGS_E_NONCANON || rc == AGS_E_FORMAT ? EXIT_USAGE : 1;
+                break;
+            }
+            done += n;
+            if (progress) {
+                double t = now();
+                if (t - last > 0.5) {
+                    last = t;
+                    double rate = (double)done / (t - t0);
+                    double pct = total ? 100.0 * (double)done / (double)total : 0;
+                    fprintf(stderr, "\r\033[K%s: %5.1f%%  %.1f M events/s  ETA %.0fs", wl, pct > 100 ? 100 : pct,
+                            rate / 1e6, total && rate > 0 && total > done ? (double)(total - done) / rate : 0.0);
+                }
+            }
+        }
+        if (progress)
+            fputs("\r\033[K", stderr);
+        if (status) {
+            ags_workload_destroy(w);
+            ags_sim_destroy(sim);
+            break;
+        }
+        ags_sim_finish(sim);
+        ags_guest_stats_t gs;
+        ags_sim_guest_stats(sim, &gs);
+        for (unsigned m = 0; m < AGS_MODE_COUNT; m++) {
+            if (!ags_sim_has_mode(sim, (ags_mode_t)m))
+                continue;
+            ags_run_t *r = &runs[nruns++];
+            r->workload = wl;
+            r->mode = (ags_mode_t)m;
+            ags_sim_stats(sim, (ags_mode_t)m, &r->st);
+            r->guest = gs;
+            r->interrupted = g_stop != 0;
+        }
+        if (o->cfg.interval) {
+            size_t niv;
+            const ags_interval_t *iv = ags_sim_intervals(sim, &niv);
+            ivcopies[nivs] = malloc((niv ? niv : 1) * sizeof(ags_interval_t));
+            if (ivcopies[nivs]) {
+                memcpy(ivcopies[nivs], iv, niv * sizeof(ags_interval_t));
+                ivs[nivs] = (ags_run_intervals_t){ wl, ivcopies[nivs], niv, o->cfg.modes };
+                nivs++;
+            }
+        }
+        ags_workload_destroy(w);
+        ags_sim_destroy(sim);
+    }
+    if (status) {
+        out_abort_all();
+        return status;
+    }
+    ags_report_t rep = { o->cmd, &o->cfg, o->accesses, o->footprint, o->seed, runs, nruns, ivs, nivs };
+    ags_report_text(stdout, &rep);
+    if (!o->quiet)
+        fprintf(stderr, "agilesim: %zu run(s) in %.1fs%s\n", nruns, now() - t_start,
+                g_stop ? " (interrupted: statistics so far)" : "");
+    int werr = 0;
+    if (oj.f && ags_report_json(oj.f, &rep))
+        werr = 1;
+    if (oc.f && ags_report_csv(oc.f, &rep))
+        werr = 1;
+    if (os.f && ags_report_svg(os.f, &rep))
+        werr = 1;
+    if (werr) {
+        out_abort_all();
+        die(1, "writing the reports failed");
+    }
+    if (out_commit(&oj) | out_commit(&oc) | out_commit(&os))
+        status = 1;
+    for (size_t i = 0; i < nivs; i++)
+        free(ivcopies[i]);
+    free(ivcopies);
+    free(ivs);
+    free(runs);
+    free(buf);
+    if (g_stop)
+        return EXIT_SIGNAL;
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+        printf("agilesim %s\n", AGS_VERSION);
+        return 0;
+    }
+    if (!strcmp(cmd, "workloads")) {
+        size_t n;
+        const ags_workload_info_t *l = ags_workload_list(&n);
+        for (size_t i = 0; i < n; i++)
+            printf("%-9s %s\n", l[i].name, l[i].description);
+        return 0;
+    }
+    opts_t o;
+    memset(&o, 0, sizeof(o));
+    ags_config_defaults(&o.cfg);
+    o.accesses = 4000000;
+    o.seed = 1;
+    static char cmdline[8192];
+    size_t pos = 0;
+    for (int i = 0; i < argc && pos < sizeof(cmdline) - 1; i++)
+        pos += (size_t)snprintf(cmdline + pos, sizeof(cmdline) - pos, "%s%s", i ? " " : "", argv[i]);
+    o.cmd = cmdline;
+    if (!strcmp(cmd, "compare")) {
+        parse(&o, argc, argv, 2, 0);
+        return run_command(&o);
+    }
+    if (!strcmp(cmd, "run")) {
+        o.cfg.modes = 0;
+        parse(&o, argc, argv, 2, 1);
+        if (!o.cfg.modes || __builtin_popcount(o.cfg.modes) != 1)
+            die(EXIT_USAGE, "run needs --mode native|nested|shadow|agile");
+        return run_command(&o);
+    }
+    if (!strcmp(cmd, "record") || !strcmp(cmd, "convert") || !strcmp(cmd, "info"))
+        die(EXIT_USAGE, "'%s' is not available yet: trace input and recording are still missing", cmd);
+    die(EXIT_USAGE, "unknown command '%s' (see 'agilesim help')", cmd);
+}
