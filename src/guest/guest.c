@@ -109,6 +109,8 @@ static void pt_write(ags_guest_t *g, uint32_t slot, unsigned idx, uint64_t val)
     uint64_t old = t->e[idx];
     t->e[idx] = val;
     t->npresent += (unsigned)ags_x86_present(val) - (unsigned)ags_x86_present(old);
+    if (t->level > 1 && ags_x86_present(val) && !ags_x86_leaf(val, t->level))
+        t->child[idx] = ags_mem_tag(g->mem, ags_ept_gpa2hpa(g->ept, ags_pte_addr(val)) >> AGS_PAGE_SHIFT);
     g->st.pt_writes++;
     g->ls.pt_write(g->ls.ctx, slot, idx, old, val);
 }
@@ -133,6 +135,9 @@ static uint32_t pt_alloc(ags_guest_t *g, uint32_t pid, unsigned level, uint32_t 
     if (!e)
         return AGS_NO_SLOT;
     ags_gpt_t *t = &g->pt[slot];
+    t->child = NULL;
+    if (level > 1 && !(t->child = malloc(AGS_PT_ENTRIES * sizeof(uint32_t))))
+        return AGS_NO_SLOT;
     t->gpfn = f;
     t->hpa = hpa;
     t->e = e;
@@ -160,6 +165,8 @@ static void pt_release(ags_guest_t *g, uint32_t slot)
     frame_put(g, t->gpfn, 0);
     t->live = 0;
     t->e = NULL;
+    free(t->child);
+    t->child = NULL;
     if (g->nfree_slots == g->capfree_slots &&
         ags_grow((void **)&g->free_slots, &g->capfree_slots, sizeof(uint32_t), g->nfree_slots))
         return;
@@ -347,7 +354,7 @@ int ags_guest_xlate(const ags_guest_t *g, const ags_proc_t *p, uint64_t va, ags_
             x->page_shift = AGS_MIN(shift, g->ept->page_shift);
             return 1;
         }
-        slot = ags_mem_tag(g->mem, ags_ept_gpa2hpa(g->ept, ags_pte_addr(e)) >> AGS_PAGE_SHIFT);
+        slot = t->child[idx];
     }
     return 0;
 }
@@ -383,7 +390,7 @@ static uint32_t walk_alloc(ags_guest_t *g, ags_proc_t *p, uint64_t va, unsigned 
         } else if (ags_x86_leaf(e, l)) {
             return AGS_NO_SLOT; /* caller must split first */
         } else {
-            slot = ags_mem_tag(g->mem, ags_ept_gpa2hpa(g->ept, ags_pte_addr(e)) >> AGS_PAGE_SHIFT);
+            slot = g->pt[slot].child[idx];
         }
     }
     return slot;
@@ -407,7 +414,7 @@ static int huge_fits(ags_guest_t *g, ags_proc_t *p, uint64_t va, unsigned level)
             return 1;
         if (ags_x86_leaf(ent, l))
             return 0;
-        slot = ags_mem_tag(g->mem, ags_ept_gpa2hpa(g->ept, ags_pte_addr(ent)) >> AGS_PAGE_SHIFT);
+        slot = g->pt[slot].child[ags_pt_index(va, l)];
     }
     return !ags_x86_present(g->pt[slot].e[ags_pt_index(va, level)]);
 }
@@ -534,7 +541,7 @@ static int range_rec(range_t *r, uint32_t slot)
                 continue;
             }
         }
-        uint32_t child = ags_mem_tag(g->mem, ags_ept_gpa2hpa(g->ept, ags_pte_addr(ent)) >> AGS_PAGE_SHIFT);
+        uint32_t child = g->pt[slot].child[idx];
         int rc = range_rec(r, child);
         if (rc)
             return rc;
@@ -731,7 +738,7 @@ static int fork_rec(ags_guest_t *g, uint32_t ps, uint32_t cs)
         if (child == AGS_NO_SLOT)
             return AGS_E_NOMEM;
         pt_write(g, cs, i, ags_x86_table(g->pt[child].gpfn << AGS_PAGE_SHIFT));
-        uint32_t pchild = ags_mem_tag(g->mem, ags_ept_gpa2hpa(g->ept, ags_pte_addr(e)) >> AGS_PAGE_SHIFT);
+        uint32_t pchild = g->pt[ps].child[i];
         int rc = fork_rec(g, pchild, child);
         if (rc)
             return rc;
@@ -829,6 +836,8 @@ void ags_guest_fini(ags_guest_t *g)
         free(g->procs[i]->vma);
         free(g->procs[i]);
     }
+    for (size_t i = 0; i < g->npt; i++)
+        free(g->pt[i].child);
     free(g->procs);
     free(g->pt);
     free(g->free_slots);

@@ -32,6 +32,7 @@ typedef struct {
     uint64_t gpfn;
     uint64_t hpa;           /* host-physical address of the page (its backing) */
     uint64_t *e;            /* its 512 entries, in host memory */
+    uint32_t *child;        /* level > 1: slot of the table each present non-leaf entry points to */
     uint64_t va_base;       /* first guest-virtual address it covers */
     uint32_t parent;        /* slot of the parent table, AGS_NO_SLOT for a root */
     uint32_t pid;
@@ -129,5 +130,7 @@ int ags_guest_exec(ags_guest_t *g, ags_proc_t *p);
 int ags_guest_exit(ags_guest_t *g, ags_proc_t *p);
 
 static inline const ags_gpt_t *ags_guest_pt(const ags_guest_t *g, uint32_t slot) { return &g->pt[slot]; }
+/* Slot of the table that entry idx of table `slot` points to (entry must be a present table entry). */
+static inline uint32_t ags_guest_child(const ags_guest_t *g, uint32_t slot, unsigned idx) { return g->pt[slot].child[idx]; }
 
 #endif

@@ -36,8 +36,10 @@ static inline int ags_sa_lookup(ags_sa_t *c, uint64_t set_key, uint64_t tag, uin
     for (uint32_t i = 1; i < c->ways; i++) {
         if (t[i] == tag) {
             uint64_t vi = v[i];
-            memmove(t + 1, t, i * sizeof(uint64_t));
-            memmove(v + 1, v, i * sizeof(uint64_t));
+            for (uint32_t j = i; j > 0; j--) {
+                t[j] = t[j - 1];
+                v[j] = v[j - 1];
+            }
             t[0] = tag;
             v[0] = vi;
             *val = vi;
@@ -54,8 +56,10 @@ static inline void ags_sa_insert(ags_sa_t *c, uint64_t set_key, uint64_t tag, ui
         return;
     size_t base = (size_t)(set_key & c->set_mask) * c->ways;
     uint64_t *t = c->tag + base, *v = c->val + base;
-    memmove(t + 1, t, (c->ways - 1) * sizeof(uint64_t));
-    memmove(v + 1, v, (c->ways - 1) * sizeof(uint64_t));
+    for (uint32_t j = c->ways - 1; j > 0; j--) {
+        t[j] = t[j - 1];
+        v[j] = v[j - 1];
+    }
     t[0] = tag;
     v[0] = val;
 }

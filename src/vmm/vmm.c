@@ -43,10 +43,6 @@ static uint64_t switch_entry(uint64_t guest_table_hpa)
     return ags_x86_table(guest_table_hpa) | AGS_X86_SW;
 }
 
-static uint32_t child_slot(const ags_vmm_t *v, uint64_t guest_entry)
-{
-    return ags_mem_tag(v->mem, ags_ept_gpa2hpa(v->ept, ags_pte_addr(guest_entry)) >> AGS_PAGE_SHIFT);
-}
 
 static uint64_t *sp_entries(const ags_vmm_t *v, uint32_t id)
 {
@@ -258,7 +254,7 @@ static int fill(ags_vmm_t *v, const ags_proc_t *p, uint64_t va, int is_write)
             }
             continue;
         }
-        uint32_t child = child_slot(v, ge);
+        uint32_t child = ags_guest_child(v->g, gslot, idx);
         uint64_t se = sp_entries(v, id)[idx];
         if (v->agile && v->slot[child].nested) {
             sp_entries(v, id)[idx] = switch_entry(v->g->pt[child].hpa);
@@ -340,7 +336,7 @@ static void mark_nested(ags_vmm_t *v, uint32_t slot)
         return;
     for (unsigned i = 0; i < AGS_PT_ENTRIES; i++)
         if (ags_x86_present(t->e[i]) && !ags_x86_leaf(t->e[i], t->level))
-            mark_nested(v, child_slot(v, t->e[i]));
+            mark_nested(v, ags_guest_child(v->g, slot, i));
 }
 
 static void to_nested(ags_vmm_t *v, uint32_t slot)
@@ -384,7 +380,7 @@ static void to_shadow(ags_vmm_t *v, uint32_t slot)
                         n++;
                     }
                 } else {
-                    e[i] = switch_entry(v->g->pt[child_slot(v, ge)].hpa);
+                    e[i] = switch_entry(v->g->pt[ags_guest_child(v->g, slot, i)].hpa);
                     n++;
                 }
             }
