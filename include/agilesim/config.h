@@ -92,11 +92,15 @@ typedef struct {
     int agile_ad_hw;            /* hardware A/D in guest and shadow entries */
     unsigned agile_cr3_cache;   /* gCR3 -> sCR3 cache entries (0: none) */
     unsigned agile_force_level; /* 0: dynamic; L: pin the switch at shadow level L (1: all shadow, levels+1: root nested) */
+    int agile_revert_one_level; /* 1: a scan reverts only pages whose parent was SHADOW before it
+                                 * (one level per interval); 0: the scan walks each table top-down
+                                 * and a child of a page it just reverted qualifies too */
 
     /* --- run --- */
     unsigned modes;             /* bitmask of ags_mode_t */
     int check;                  /* compare every walk with the oracle */
     uint64_t interval;          /* per-interval statistics every N instructions (0: off) */
+    uint64_t warmup;            /* simulate the first N accesses without counting them (0: none) */
 } ags_config_t;
 
 void ags_config_defaults(ags_config_t *cfg);

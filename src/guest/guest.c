@@ -313,6 +313,20 @@ static int vma_remove(ags_proc_t *p, uint64_t s, uint64_t e)
     return AGS_OK;
 }
 
+/* Does any VMA overlap [s, e)? */
+static int vma_overlaps(const ags_proc_t *p, uint64_t s, uint64_t e)
+{
+    size_t lo = 0, hi = p->nvma;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (p->vma[mid].end <= s)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < p->nvma && p->vma[lo].start < e;
+}
+
 static int vma_insert(ags_proc_t *p, uint64_t s, uint64_t e, uint32_t prot)
 {
     int r = vma_remove(p, s, e);
@@ -545,7 +559,10 @@ static int range_rec(range_t *r, uint32_t slot)
         int rc = range_rec(r, child);
         if (rc)
             return rc;
-        if (r->op == OP_UNMAP && g->pt[child].npresent == 0) {
+        /* like Linux's free_pgtables(): an empty table is freed only when no VMA remains in
+         * the range it covers (tables shared with a neighbouring mapping stay) */
+        if (r->op == OP_UNMAP && g->pt[child].npresent == 0 &&
+            !vma_overlaps(r->p, a, a + size)) {
             pt_write(g, slot, idx, 0);
             pt_release(g, child);
         }
@@ -774,10 +791,9 @@ int ags_guest_fork(ags_guest_t *g, ags_proc_t *parent, uint32_t child_pid)
 static int teardown(ags_guest_t *g, ags_proc_t *p)
 {
     uint64_t top = 1ULL << g->va_bits;
-    int rc = range_apply(g, p, 0, top, OP_UNMAP, 0);
     p->nvma = 0;
     p->brk_start = p->brk = 0;
-    return rc;
+    return range_apply(g, p, 0, top, OP_UNMAP, 0);
 }
 
 int ags_guest_exec(ags_guest_t *g, ags_proc_t *p)

@@ -1,7 +1,23 @@
 /* Model notes: tags only, exact LRU, fills into every level on a miss (inclusive), no
  * back-invalidation of inner levels on an LLC eviction, no prefetchers, no write-back traffic,
- * no coherence. Walk references and data references share it. */
+ * no coherence. Walk references and data references share it. Tags are 32 bits of the line
+ * number above the set index (lines of host-physical addresses below 2^(32+set bits+6)). */
 #include "hw/cache.h"
+#include <stdlib.h>
+#include <string.h>
+
+static int level_init(ags_clevel_t *l, ags_geom_t g)
+{
+    uint32_t sets = g.entries / g.ways;
+    l->ways = g.ways;
+    l->set_mask = sets - 1;
+    l->set_bits = (uint32_t)__builtin_ctz(sets);
+    l->tag = malloc((size_t)g.entries * sizeof(uint32_t));
+    if (!l->tag)
+        return -1;
+    memset(l->tag, 0xff, (size_t)g.entries * sizeof(uint32_t));
+    return 0;
+}
 
 int ags_cache_init(ags_cache_t *c, const ags_config_t *cfg)
 {
@@ -10,8 +26,7 @@ int ags_cache_init(ags_cache_t *c, const ags_config_t *cfg)
     c->line_shift = cfg->line_shift;
     if (!c->on)
         return 0;
-    if (ags_sa_init(&c->lvl[0], cfg->l1c) || ags_sa_init(&c->lvl[1], cfg->l2c) ||
-        ags_sa_init(&c->lvl[2], cfg->llc))
+    if (level_init(&c->lvl[0], cfg->l1c) || level_init(&c->lvl[1], cfg->l2c) || level_init(&c->lvl[2], cfg->llc))
         return -1;
     return 0;
 }
@@ -19,5 +34,6 @@ int ags_cache_init(ags_cache_t *c, const ags_config_t *cfg)
 void ags_cache_fini(ags_cache_t *c)
 {
     for (int i = 0; i < 3; i++)
-        ags_sa_fini(&c->lvl[i]);
+        free(c->lvl[i].tag);
+    memset(c, 0, sizeof(*c));
 }

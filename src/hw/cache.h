@@ -4,10 +4,18 @@
 #define AGS_CACHE_H
 
 #include <stdint.h>
-#include "hw/sa.h"
+#include "agilesim/config.h"
+
+#define AGS_CACHE_INVALID 0xffffffffu
+
+/* One level: 32-bit tags (line >> set bits), MRU-first per set, exact LRU. */
+typedef struct {
+    uint32_t *tag;
+    uint32_t set_mask, set_bits, ways;
+} ags_clevel_t;
 
 typedef struct {
-    ags_sa_t lvl[3];
+    ags_clevel_t lvl[3];
     unsigned line_shift;
     int on;
 } ags_cache_t;
@@ -15,19 +23,43 @@ typedef struct {
 int ags_cache_init(ags_cache_t *c, const ags_config_t *cfg);
 void ags_cache_fini(ags_cache_t *c);
 
+static inline int ags_clevel_lookup(ags_clevel_t *l, uint64_t line)
+{
+    uint32_t *t = l->tag + (size_t)(line & l->set_mask) * l->ways;
+    uint32_t tag = (uint32_t)(line >> l->set_bits);
+    if (t[0] == tag)
+        return 1;
+    for (uint32_t i = 1; i < l->ways; i++)
+        if (t[i] == tag) {
+            for (uint32_t j = i; j > 0; j--)
+                t[j] = t[j - 1];
+            t[0] = tag;
+            return 1;
+        }
+    return 0;
+}
+
+static inline void ags_clevel_insert(ags_clevel_t *l, uint64_t line)
+{
+    uint32_t *t = l->tag + (size_t)(line & l->set_mask) * l->ways;
+    for (uint32_t j = l->ways - 1; j > 0; j--)
+        t[j] = t[j - 1];
+    t[0] = (uint32_t)(line >> l->set_bits);
+}
+
 /* Access one line; returns where it hit: 1 = L1, 2 = L2, 3 = LLC, 4 = DRAM. Fills all levels. */
 static inline unsigned ags_cache_access(ags_cache_t *c, uint64_t hpa)
 {
-    uint64_t line = hpa >> c->line_shift, v;
+    uint64_t line = hpa >> c->line_shift;
     for (unsigned i = 0; i < 3; i++) {
-        if (ags_sa_lookup(&c->lvl[i], line, line, &v)) {
+        if (ags_clevel_lookup(&c->lvl[i], line)) {
             for (unsigned j = 0; j < i; j++)
-                ags_sa_insert(&c->lvl[j], line, line, 0);
+                ags_clevel_insert(&c->lvl[j], line);
             return i + 1;
         }
     }
     for (unsigned j = 0; j < 3; j++)
-        ags_sa_insert(&c->lvl[j], line, line, 0);
+        ags_clevel_insert(&c->lvl[j], line);
     return 4;
 }
 

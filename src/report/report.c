@@ -30,7 +30,7 @@ static const field_t cfg_fields[] = {
     F(cost_scan_page, F_UINT), F(cost_resync, F_UINT), F(cost_guest_fault, F_UINT), F(shadow_sync, F_SYNC),
     F(flood_threshold, F_UINT), F(agile_threshold, F_UINT), F(agile_interval, F_U64),
     F(agile_start_shadow, F_INT), F(agile_ad_hw, F_INT), F(agile_cr3_cache, F_UINT),
-    F(agile_force_level, F_UINT), F(modes, F_UINT), F(check, F_INT), F(interval, F_U64),
+    F(agile_force_level, F_UINT), F(agile_revert_one_level, F_INT), F(modes, F_UINT), F(check, F_INT), F(interval, F_U64), F(warmup, F_U64),
 };
 
 static void json_str(FILE *f, const char *s)
@@ -244,6 +244,14 @@ static const ags_run_t *find_run(const ags_report_t *r, const char *wl, ags_mode
 
 int ags_report_text(FILE *f, const ags_report_t *r)
 {
+    fprintf(f, "# %llu accesses per workload", U(r->accesses));
+    if (r->cfg->warmup)
+        fprintf(f, ", counted after a warm-up of %llu accesses (simulated, not counted)", U(r->cfg->warmup));
+    fprintf(f, "; caches %s, TLB %s, PWC %s, nTLB %s; %u+%u levels, %s guest / %s host pages\n",
+            r->cfg->caches_on ? "on" : "off", r->cfg->tlb_on ? "on" : "off", r->cfg->pwc_on ? "on" : "off",
+            r->cfg->ntlb_on ? "on" : "off", r->cfg->guest_levels, r->cfg->host_levels,
+            r->cfg->guest_page_shift == 12 ? "4K" : r->cfg->guest_page_shift == 21 ? "2M" : "1G",
+            r->cfg->host_page_shift == 12 ? "4K" : r->cfg->host_page_shift == 21 ? "2M" : "1G");
     fprintf(f, "%-9s %-7s %8s %9s %10s %9s %11s %9s %8s  %s\n", "workload", "mode", "MPKI", "refs/walk",
             "walkcyc/miss", "exits/KI", "VMM Mcyc", "overhead", "shadow%", "cycles: base / walk / vmm / kernel (M)");
     const char *prev = NULL;

@@ -324,6 +324,7 @@ static inline int do_access(ags_sim_t *s, const ags_event_t *ev)
             return rc ? rc : s->deferred_err;
     }
     s->accesses++;
+    s->accesses_total++;
     int ifetch = ev->kind == AGS_ACC_IFETCH;
     int is_store = ev->kind >= AGS_ACC_STORE;
     uint64_t val;
@@ -396,20 +397,47 @@ static int do_event(ags_sim_t *s, const ags_event_t *ev)
     return s->deferred_err;
 }
 
+/* End of the warm-up: forget every counter, keep every state (tables, TLB, caches, modes). */
+static void reset_stats(ags_sim_t *s)
+{
+    for (unsigned i = 0; i < s->nm; i++) {
+        ags_machine_t *m = s->m[i];
+        memset(&m->st, 0, sizeof(m->st));
+        m->walk_cycles = 0;
+        if (m->has_vmm)
+            m->st.shadow_pages_peak = m->vmm.live_sp;
+    }
+    s->accesses = s->tlb_misses = s->itlb_misses = s->dirty_assists = 0;
+    s->tlb.l2_hits = s->tlb.l1_misses[0] = s->tlb.l1_misses[1] = 0;
+    s->instr_base = s->instructions;
+    ags_guest_stats_t *g = &s->guest.st;
+    uint64_t procs = 0;
+    for (size_t i = 0; i < s->guest.nprocs; i++)
+        procs++;
+    uint64_t ptl = g->pt_pages_alloc - g->pt_pages_free, frames = s->guest.frames_in_use;
+    memset(g, 0, sizeof(*g));
+    g->processes = procs;
+    g->pt_pages_peak = ptl;
+    g->frames_peak = frames;
+    s->niv = 0;
+    if (s->cfg.interval)
+        s->next_interval = s->instructions + s->cfg.interval;
+}
+
 static void record_interval(ags_sim_t *s)
 {
     if (ags_grow((void **)&s->iv, &s->capiv, sizeof(ags_interval_t), s->niv))
         return;
     ags_interval_t *r = &s->iv[s->niv++];
     memset(r, 0, sizeof(*r));
-    r->instructions = s->instructions;
+    r->instructions = s->instructions - s->instr_base;
     r->tlb_misses = s->tlb_misses;
     for (unsigned i = 0; i < s->nm; i++) {
         ags_machine_t *m = s->m[i];
         r->walk_refs[m->mode] = m->st.walk_refs;
         r->vm_exits[m->mode] = m->st.exits.total;
         const ags_vmm_cycles_t *v = &m->st.vmm;
-        r->cycles[m->mode] = (uint64_t)((double)s->instructions * s->cfg.cpi) + m->walk_cycles +
+        r->cycles[m->mode] = (uint64_t)((double)(s->instructions - s->instr_base) * s->cfg.cpi) + m->walk_cycles +
                              v->pt_write + v->hidden_fault + v->guest_fault + v->cr3_write + v->invlpg +
                              v->dirty + v->ept_violation + v->agile_switch + v->agile_revert +
                              v->agile_scan + v->resync + s->guest.st.guest_kernel_cycles;
@@ -433,6 +461,10 @@ int ags_sim_run(ags_sim_t *s, const ags_event_t *ev, size_t n)
         }
         s->events++;
         s->instructions += e->icount;
+        if (AGS_UNLIKELY(s->accesses_total >= s->warm_at)) {
+            reset_stats(s);
+            s->warm_at = UINT64_MAX;
+        }
         if (AGS_UNLIKELY(s->instructions >= s->next_timer)) {
             if (s->instructions >= s->next_scan) {
                 for (unsigned k = 0; k < s->nm; k++)
@@ -467,30 +499,31 @@ void ags_sim_finish(ags_sim_t *s)
     if (s->finished)
         return;
     s->finished = 1;
-    if (s->cfg.interval && (!s->niv || s->iv[s->niv - 1].instructions != s->instructions))
+    uint64_t instructions = s->instructions - s->instr_base;
+    if (s->cfg.interval && (!s->niv || s->iv[s->niv - 1].instructions != instructions))
         record_interval(s);
     double cpi = s->cfg.cpi;
     uint64_t gk = s->guest.st.guest_kernel_cycles;
     for (unsigned i = 0; i < s->nm; i++) {
         ags_machine_t *m = s->m[i];
-        if (m->mode == AGS_MODE_NATIVE && s->cfg.native_cycles > 0 && s->instructions) {
+        if (m->mode == AGS_MODE_NATIVE && s->cfg.native_cycles > 0 && instructions) {
             double rest = (double)(m->walk_cycles + vmm_total(&m->st.vmm) + gk);
             double base = s->cfg.native_cycles - rest;
             if (base > 0)
-                cpi = base / (double)s->instructions;
+                cpi = base / (double)instructions;
         }
     }
     s->cpi_used = cpi;
     for (unsigned i = 0; i < s->nm; i++) {
         ags_machine_t *m = s->m[i];
         ags_stats_t *st = &m->st;
-        st->instructions = s->instructions;
+        st->instructions = instructions;
         st->accesses = s->accesses;
         st->tlb_misses = s->tlb_misses;
         st->itlb_misses = s->itlb_misses;
         st->dtlb_misses = s->tlb_misses - s->itlb_misses;
         st->l2tlb_hits = s->tlb.l2_hits;
-        st->cycles.base = (uint64_t)llround((double)s->instructions * cpi);
+        st->cycles.base = (uint64_t)llround((double)instructions * cpi);
         st->cycles.walk = m->walk_cycles;
         st->cycles.vmm = vmm_total(&st->vmm);
         st->cycles.guest_kernel = gk;
@@ -527,6 +560,7 @@ int ags_sim_create(const ags_config_t *cfg, ags_sim_t **out)
     s->va_mask = (1ULL << s->va_bits) - 1;
     s->next_scan = cfg->agile_interval;
     s->next_interval = cfg->interval ? cfg->interval : UINT64_MAX;
+    s->warm_at = cfg->warmup ? cfg->warmup : UINT64_MAX;
     s->next_timer = AGS_MIN(s->next_scan, s->next_interval);
     s->mem = malloc(sizeof(ags_mem_t));
     if (!s->mem || ags_mem_init(s->mem) || ags_ept_init(&s->ept, s->mem, cfg->host_levels, cfg->host_page_shift) ||

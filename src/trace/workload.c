@@ -5,6 +5,10 @@
  * previous event (icount); instruction fetches are emitted once per loop iteration from the
  * code region. They are not tuned to favour any translation mode: the parameters below come
  * from the programs' structure (e.g. GUPS: one random read-modify-write per update).
+ * Default sizes: data sets well beyond the TLB's reach (6 MiB) yet small enough that, with the
+ * default access budget, each page is reused hundreds of times — the steady state of the
+ * long-running programs these stand for, not their warm-up, dominates. --footprint and
+ * --accesses change both.
  * Simplified: one thread per process; code is a few pages per program. */
 #include "agilesim/workload.h"
 #include "util.h"
@@ -172,7 +176,7 @@ static void common_start(ags_workload_t *w)
 static int gups_init(ags_workload_t *w)
 {
     if (!w->footprint)
-        w->footprint = GIB;
+        w->footprint = 32 * MIB;
     common_start(w);
     w->size = w->footprint & ~(PAGE - 1);
     w->base = do_mmap(w, w->size, AGS_PROT_R | AGS_PROT_W);
@@ -194,7 +198,7 @@ static void gups_step(ags_workload_t *w)
 static int static_init(ags_workload_t *w)
 {
     if (!w->footprint)
-        w->footprint = GIB;
+        w->footprint = 32 * MIB;
     common_start(w);
     w->size = (w->footprint / 8) & ~(PAGE - 1);
     for (int i = 0; i < 8; i++)
@@ -315,20 +319,36 @@ static void compile_step(ags_workload_t *w)
 static int mixed_init(ags_workload_t *w)
 {
     if (!w->footprint)
-        w->footprint = 512 * MIB;
+        w->footprint = 32 * MIB;
     common_start(w);
     w->size = w->footprint & ~(PAGE - 1);
-    w->base = do_mmap(w, w->size, AGS_PROT_R | AGS_PROT_W);
+    w->base = do_mmap(w, w->size, AGS_PROT_R | AGS_PROT_W); /* a large malloc: mmap'ed */
+    w->aux[0] = HEAP_BASE;                                   /* program break */
     return 0;
 }
 
+/* A request's working buffers come from the brk heap (glibc raises its mmap threshold after
+ * the first free, so repeated malloc/free of such buffers stay in the heap); freeing them
+ * trims the top of the heap (M_TRIM_THRESHOLD) — the heap's pages churn. */
 static void mixed_step(ags_workload_t *w)
 {
     for (int i = 0; i < 2048 && w->budget; i++) { /* lookups in the stable data set */
         ifetch(w, CODE_BASE, 65536, 8);
         acc(w, w->base + rnd_below(w, w->size / 64) * 64, (i & 7) ? AGS_ACC_LOAD : AGS_ACC_STORE, 2);
     }
-    dyn_buffer(w, 64 * 1024, 1 * MIB, 1, 8); /* then a request's buffers */
+    uint64_t len = (64 * 1024 + rnd_below(w, MIB - 64 * 1024)) & ~(PAGE - 1);
+    uint64_t a = w->aux[0];
+    sys(w, AGS_EV_BRK, a + len, 0, 0);
+    for (uint64_t off = 0; off < len && w->budget; off += PAGE) {
+        ifetch(w, CODE_BASE, 8192, 10);
+        acc(w, a + off, AGS_ACC_STORE, 2);
+        acc(w, a + off + 2048, AGS_ACC_STORE, 2);
+    }
+    for (uint64_t off = 0; off < len && w->budget; off += PAGE) {
+        ifetch(w, CODE_BASE, 8192, 10);
+        acc(w, a + off + rnd_below(w, PAGE / 64) * 64, AGS_ACC_LOAD, 3);
+    }
+    sys(w, AGS_EV_BRK, a, 0, 0); /* free + trim */
 }
 
 /* ------------------------------------------------------------------ graph */
@@ -338,7 +358,7 @@ static void mixed_step(ags_workload_t *w)
 static int graph_init(ags_workload_t *w)
 {
     if (!w->footprint)
-        w->footprint = 512 * MIB;
+        w->footprint = 64 * MIB;
     common_start(w);
     uint64_t v = w->footprint / 64; /* ~ 8 edges per vertex: 8 + 8*8 bytes of CSR + queue/parent */
     w->aux[0] = v;
@@ -377,49 +397,56 @@ static void graph_step(ags_workload_t *w)
 }
 
 /* ------------------------------------------------------------------ kvstore */
-/* A memcached-like store: 1 MiB slabs mmap'ed on demand; gets and sets with skewed key
- * popularity; when memory is full, the least recently allocated slab is evicted (munmap). */
+/* A memcached-like store: items of 256 bytes are carved from 1 MiB slabs; a set writes a new
+ * item at the slab cursor and a new slab is mmap'ed when the current one is full; when the
+ * memory limit is reached the oldest slab is evicted (munmap). Gets hit a skewed key set:
+ * 80% of requests go to the most recent 20% of items. */
 
 static int kv_init(ags_workload_t *w)
 {
     if (!w->footprint)
-        w->footprint = 256 * MIB;
+        w->footprint = 64 * MIB;
     common_start(w);
-    w->aux[0] = AGS_MAX(4, w->footprint / MIB);     /* slab limit */
+    w->aux[0] = AGS_MIN(64, AGS_MAX(4, w->footprint / MIB)); /* slab limit (live[] holds 64) */
     w->aux[1] = do_mmap(w, 16 * MIB, AGS_PROT_R | AGS_PROT_W); /* hash table */
+    w->aux[2] = MIB;                                             /* cursor in the current slab: full */
     w->nlive = 0;
-    w->aux[2] = 0; /* slabs allocated so far */
     return 0;
 }
 
-#define KV_SLABS 64 /* ring of slab addresses kept in aux[8..]: limited to 64 distinct + spill */
-
 static void kv_step(ags_workload_t *w)
 {
-    uint64_t *slab = w->aux + 8; /* 8 entries used as a ring window; full list in live[] */
-    (void)slab;
     for (int i = 0; i < 512 && w->budget; i++) {
         uint64_t key = rnd(w);
-        /* skew: 80% of requests go to 20% of the keys */
-        uint64_t hot = (key & 0xff) < 204;
-        uint64_t h = hot ? (key >> 8) % 4096 : (key >> 8);
+        int set = (key >> 62) == 0 || w->nlive == 0; /* 25% sets */
         ifetch(w, CODE_BASE, 32768, 12);
-        acc(w, w->aux[1] + (h % (16 * MIB / 8)) * 8, AGS_ACC_LOAD, 4);   /* bucket */
-        if (w->nlive == 0 || (key >> 60) == 0) { /* a set that needs a new slab */
-            if (w->nlive == 64 || w->nlive >= w->aux[0]) {
-                do_munmap(w, w->live[0].addr, w->live[0].len);
-                memmove(&w->live[0], &w->live[1], (w->nlive - 1) * sizeof(range_t));
-                w->nlive--;
+        acc(w, w->aux[1] + ((key >> 8) % (16 * MIB / 8)) * 8, AGS_ACC_LOAD, 4); /* bucket */
+        if (set) {
+            if (w->aux[2] >= MIB) { /* current slab full: a new one, evicting the oldest */
+                if (w->nlive >= w->aux[0]) {
+                    do_munmap(w, w->live[0].addr, w->live[0].len);
+                    memmove(&w->live[0], &w->live[1], (w->nlive - 1) * sizeof(range_t));
+                    w->nlive--;
+                }
+                w->live[w->nlive++] = (range_t){ do_mmap(w, MIB, AGS_PROT_R | AGS_PROT_W), MIB };
+                w->aux[2] = 0;
             }
-            uint64_t a = do_mmap(w, MIB, AGS_PROT_R | AGS_PROT_W);
-            w->live[w->nlive++] = (range_t){ a, MIB };
-            w->aux[2]++;
+            uint64_t item = w->live[w->nlive - 1].addr + w->aux[2];
+            w->aux[2] += 256;
+            acc(w, item, AGS_ACC_STORE, 4);
+            acc(w, item + 64, AGS_ACC_STORE, 4);
+            acc(w, w->aux[1] + ((key >> 8) % (16 * MIB / 8)) * 8, AGS_ACC_STORE, 2); /* link */
+        } else {
+            uint64_t n = w->nlive, k;
+            if ((key & 0xff) < 204) /* hot: the most recent fifth of the slabs */
+                k = n - 1 - rnd_below(w, AGS_MAX(1, n / 5));
+            else
+                k = rnd_below(w, n);
+            uint64_t lim = k == n - 1 ? AGS_MAX(256, w->aux[2]) : MIB;
+            uint64_t item = w->live[k].addr + rnd_below(w, lim / 256) * 256;
+            acc(w, item, AGS_ACC_LOAD, 4);
+            acc(w, item + 64, AGS_ACC_LOAD, 4);
         }
-        range_t *s = &w->live[hot ? w->nlive - 1 - (h % AGS_MIN(w->nlive, 4)) : rnd_below(w, w->nlive)];
-        uint64_t item = s->addr + rnd_below(w, s->len / 256) * 256;
-        int set = (key >> 61) < 2;
-        acc(w, item, AGS_ACC_LOAD, 4);                                   /* item header */
-        acc(w, item + 64, set ? AGS_ACC_STORE : AGS_ACC_LOAD, 4);       /* value */
     }
 }
 
@@ -430,7 +457,7 @@ static const wl_ops_t workloads[] = {
     { { "graph", "BFS over a random CSR graph: irregular reads of static arrays" }, graph_init, graph_step },
     { { "kvstore", "memcached-like store: 1 MiB slabs mmap'ed/munmap'ed, skewed gets and sets" }, kv_init, kv_step },
     { { "compile", "make: a shell forks short-lived compilers (exec, brk heap, fault-in, exit)" }, compile_init, compile_step },
-    { { "mixed", "stable code and a large long-lived data set plus a churning mmap'ed heap" }, mixed_init, mixed_step },
+    { { "mixed", "stable code and a large long-lived data set plus a churning brk heap" }, mixed_init, mixed_step },
     { { "static", "stable mappings, many TLB misses: random pages of a mapped-once buffer pool" }, static_init, static_step },
     { { "dynamic", "page-table churn: short-lived buffers mmap'ed, filled, read, munmap'ed" }, dynamic_init, dynamic_step },
 };

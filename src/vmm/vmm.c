@@ -17,6 +17,9 @@
  *   The switching bit lives in the parent's shadow entry, which then holds the hPA of the guest
  *   table. shadow -> nested at `agile_threshold` trapped writes since the page last became
  *   SHADOW; nested -> shadow when a periodic scan finds the page clean and its parent SHADOW.
+ *   The scan walks each process's table top-down, so a clean child of a page reverted in the
+ *   same scan reverts too (agile_revert_one_level: only pages whose parent was SHADOW before
+ *   the scan, i.e. one level per interval).
  *   Dirty flags model the EPT D bit of the host page holding the guest table: set by guest
  *   writes to a NESTED page, by hardware A/D updates in the nested part, and (host pages larger
  *   than 4 KiB) by data stores to the same host page. Agile in wp mode does not intercept
@@ -394,6 +397,32 @@ static void to_shadow(ags_vmm_t *v, uint32_t slot)
     v->st->vmm.agile_revert += cost;
 }
 
+/* Revert the clean NESTED pages of the subtree at slot whose parent is SHADOW, top-down. */
+static void scan_rec(ags_vmm_t *v, uint32_t slot, int parent_shadow, uint32_t **cand, size_t *ncand,
+                     size_t *capcand, uint64_t *nested)
+{
+    const ags_gpt_t *t = &v->g->pt[slot];
+    int is_shadow = !v->slot[slot].nested;
+    if (!is_shadow) {
+        ++*nested;
+        if (parent_shadow && !dirty_test(v, t->hpa)) {
+            if (v->cfg->agile_revert_one_level) {
+                if (*ncand == *capcand && ags_grow((void **)cand, capcand, sizeof(uint32_t), *ncand))
+                    return;
+                (*cand)[(*ncand)++] = slot;
+            } else {
+                to_shadow(v, slot);
+                is_shadow = 1;
+            }
+        }
+    }
+    if (t->level == 1)
+        return;
+    for (unsigned i = 0; i < AGS_PT_ENTRIES; i++)
+        if (ags_x86_present(t->e[i]) && !ags_x86_leaf(t->e[i], t->level))
+            scan_rec(v, ags_guest_child(v->g, slot, i), is_shadow, cand, ncand, capcand, nested);
+}
+
 void ags_vmm_scan(ags_vmm_t *v)
 {
     if (!v->agile || v->cfg->agile_force_level)
@@ -401,19 +430,8 @@ void ags_vmm_scan(ags_vmm_t *v)
     uint32_t *cand = NULL;
     size_t ncand = 0, capcand = 0;
     uint64_t nested = 0;
-    for (size_t s = 0; s < v->g->npt; s++) {
-        const ags_gpt_t *t = &v->g->pt[s];
-        if (!t->live || !v->slot[s].nested)
-            continue;
-        nested++;
-        if (t->parent != AGS_NO_SLOT && v->slot[t->parent].nested)
-            continue;
-        if (dirty_test(v, t->hpa))
-            continue;
-        if (ncand == capcand && ags_grow((void **)&cand, &capcand, sizeof(uint32_t), ncand))
-            break;
-        cand[ncand++] = (uint32_t)s;
-    }
+    for (size_t i = 0; i < v->g->nprocs; i++)
+        scan_rec(v, v->g->procs[i]->root, 1, &cand, &ncand, &capcand, &nested);
     for (size_t i = 0; i < ncand; i++)
         to_shadow(v, cand[i]);
     free(cand);

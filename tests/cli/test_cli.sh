@@ -13,7 +13,7 @@ expect() { # expect NAME ACTUAL EXPECTED
 }
 json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
 
-OFF="--tlb off --pwc off --ntlb off --caches off --quiet --check --accesses 20000 --footprint 64m"
+OFF="--tlb off --pwc off --ntlb off --caches off --quiet --check --accesses 20000 --warmup 0 --footprint 64m"
 
 # --- design §2 anchors: references per walk, caches off
 "$B" compare gups $OFF --json "$T/a.json" >/dev/null || no "compare gups"
@@ -97,6 +97,7 @@ check_bad "run needs --mode" run gups
 check_bad "--json /nonexistent/dir/x.json: cannot write there" compare gups --json /nonexistent/dir/x.json
 check_bad "--agile-force-level must be" compare gups --agile-force-level 6 --guest-levels 4
 check_bad "unknown command" frobnicate
+check_bad "--warmup: invalid value '120%'" compare gups --warmup 120%
 ls "$T"/*.tmp.* >/dev/null 2>&1 && no "temporary files left behind" || ok
 
 # --- SIGINT: partial statistics, exit 130, complete outputs

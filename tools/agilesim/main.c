@@ -135,6 +135,8 @@ typedef struct {
     const char *workloads[32];
     size_t nworkloads;
     uint64_t accesses, footprint, seed;
+    double warmup_pct;          /* < 0: warmup_abs applies */
+    uint64_t warmup_abs;
     const char *json, *csv, *svg;
     int quiet;
     const char *cmd;
@@ -150,7 +152,7 @@ static const optdef_t optdefs[] = {
     { "--workload", 1, "NAME[,NAME...]  built-in workload(s) (default: the whole suite)" },
     { "--modes", 1, "LIST     modes to run: native,nested,shadow,agile (compare; default all)" },
     { "--mode", 1, "MODE      the mode (run)" },
-    { "--accesses", 1, "N     memory accesses per workload (default 4M; suffixes k, M, G)" },
+    { "--accesses", 1, "N     memory accesses per workload (default 20M; suffixes k, M, G)" },
     { "--footprint", 1, "SIZE main data-set size (default: the workload's own; e.g. 512m, 1g)" },
     { "--seed", 1, "N         random seed of the workloads (default 1)" },
     { "--json", 1, "FILE      write the JSON report" },
@@ -159,6 +161,8 @@ static const optdef_t optdefs[] = {
     { "--check", 0, "         compare every walk with the guest's functional translation" },
     { "--quiet", 0, "         no progress on stderr" },
     { "--interval", 1, "N     per-interval rows every N instructions" },
+    { "--warmup", 1, "N|P%    simulate the first N accesses (or P% of --accesses) without counting them\n"
+      "                       (default 25% for built-in workloads)" },
     { "--guest-levels", 1, "N 4 or 5 (LA57)" },
     { "--host-levels", 1, "N  4 or 5" },
     { "--guest-page", 1, "SZ  4k, 2m (THP) or 1g" },
@@ -195,6 +199,7 @@ static const optdef_t optdefs[] = {
     { "--agile-ad-hw", 0, "     hardware A/D bits in guest and shadow entries" },
     { "--agile-cr3-cache", 1, "N  gCR3->sCR3 cache entries (default 0)" },
     { "--agile-force-level", 1, "L  pin the switch at shadow level L (1 = all shadow, levels+1 = root nested)" },
+    { "--agile-revert", 1, "subtree|one-level  a scan reverts every clean level top-down (default), or one level" },
 };
 
 static void usage(FILE *f)
@@ -295,6 +300,24 @@ static void set_option(opts_t *o, const char *name, const char *v, int is_run)
         if (parse_count(v, &x) || x < 1000)
             bad(v, "a count of at least 1000 instructions");
         c->interval = x;
+    } else if (!strcmp(name, "--warmup")) {
+        size_t len = strlen(v);
+        if (len > 1 && v[len - 1] == '%') {
+            char num[32];
+            double pct;
+            char *end;
+            snprintf(num, sizeof(num), "%.*s", (int)(len - 1), v);
+            pct = strtod(num, &end);
+            if (*end || !(pct >= 0) || pct >= 100)
+                bad(v, "an access count or a percentage below 100%");
+            o->warmup_pct = pct;
+            o->warmup_abs = 0;
+        } else {
+            if (parse_count(v, &x))
+                bad(v, "an access count or a percentage below 100%");
+            o->warmup_abs = x;
+            o->warmup_pct = -1;
+        }
     } else if (!strcmp(name, "--guest-levels")) c->guest_levels = u_opt(v, 4, 5);
     else if (!strcmp(name, "--host-levels")) c->host_levels = u_opt(v, 4, 5);
     else if (!strcmp(name, "--guest-page")) c->guest_page_shift = page_shift(v);
@@ -373,6 +396,11 @@ static void set_option(opts_t *o, const char *name, const char *v, int is_run)
     } else if (!strcmp(name, "--agile-ad-hw")) c->agile_ad_hw = 1;
     else if (!strcmp(name, "--agile-cr3-cache")) c->agile_cr3_cache = u_opt(v, 0, 4096);
     else if (!strcmp(name, "--agile-force-level")) c->agile_force_level = u_opt(v, 1, 6);
+    else if (!strcmp(name, "--agile-revert")) {
+        if (!strcmp(v, "subtree")) c->agile_revert_one_level = 0;
+        else if (!strcmp(v, "one-level")) c->agile_revert_one_level = 1;
+        else bad(v, "subtree or one-level");
+    }
     else die(EXIT_USAGE, "unknown option '%s' (see 'agilesim help')", name);
 }
 
@@ -483,6 +511,7 @@ static double now(void)
 static int run_command(opts_t *o)
 {
     char err[256];
+    o->cfg.warmup = o->warmup_pct >= 0 ? (uint64_t)((double)o->accesses * o->warmup_pct / 100.0) : o->warmup_abs;
     if (ags_config_validate(&o->cfg, err, sizeof(err)))
         die(EXIT_USAGE, "%s", err);
     if (!o->nworkloads) {
@@ -524,11 +553,11 @@ static int run_command(opts_t *o)
             out_abort_all();
             die(1, "cannot create the simulator: %s", ags_strerror(rc));
         }
-        if (ags_workload_create(wl, o->accesses, o->footprint, o->seed, &w)) {
+        if (ags_workload_create(wl, o->accesses + o->cfg.warmup, o->footprint, o->seed, &w)) {
             out_abort_all();
             die(1, "cannot create workload %s", wl);
         }
-        uint64_t total = ags_workload_total(w), done = 0;
+        uint64_t total = ags_workload_total(w) + o->cfg.warmup, done = 0;
         double t0 = now(), last = t0;
         size_t n;
         while (!g_stop && (n = ags_workload_next(w, buf, 4096)) > 0) {
@@ -643,7 +672,8 @@ int main(int argc, char **argv)
     opts_t o;
     memset(&o, 0, sizeof(o));
     ags_config_defaults(&o.cfg);
-    o.accesses = 4000000;
+    o.accesses = 20000000;
+    o.warmup_pct = 25;
     o.seed = 1;
     static char cmdline[8192];
     size_t pos = 0;
