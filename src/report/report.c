@@ -345,6 +345,9 @@ int ags_report_svg(FILE *f, const ags_report_t *r)
             maxn = AGS_MAX(maxn, (double)r->runs[i].st.cycles.total / ref);
     }
     maxn = ceil(maxn * 4.0) / 4.0;
+    int clipped_axis = maxn > 4.0; /* keep the interesting range readable; taller bars are cut */
+    if (clipped_axis)
+        maxn = 4.0;
     const double bw = 22, gap = 28, left = 70, top = 50, h = 300;
     double gw = nm * bw + gap;
     double width = left + nw * gw + 180, height = top + h + 90;
@@ -354,7 +357,8 @@ int ags_report_svg(FILE *f, const ags_report_t *r)
             width, height, width, height);
     fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
     fprintf(f, "<text x=\"%.0f\" y=\"24\" font-size=\"15\" font-weight=\"bold\">agilesim: cycles per mode, "
-               "normalised to native (base / walk / VMM / guest kernel)</text>\n", left);
+               "normalised to native (base / walk / VMM / guest kernel)%s</text>\n", left,
+            clipped_axis ? "; taller bars cut at 4x" : "");
     /* axis and grid */
     for (double y = 0; y <= maxn + 1e-9; y += maxn > 4 ? 1.0 : 0.25) {
         double py = top + h - y / maxn * h;
@@ -389,13 +393,18 @@ int ags_report_svg(FILE *f, const ags_report_t *r)
                             (double)x->st.cycles.guest_kernel };
             double acc = 0;
             for (int p = 0; p < 4; p++) {
-                double y0 = top + h - (acc + v[p]) / ref / maxn * h;
-                double hh = v[p] / ref / maxn * h;
+                double lo = AGS_MIN(acc / ref, maxn), hi = AGS_MIN((acc + v[p]) / ref, maxn);
+                double y0 = top + h - hi / maxn * h;
+                double hh = (hi - lo) / maxn * h;
                 fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
                            "<title>%s %s %s: %.3g cycles</title></rect>\n",
                         x0, y0, bw - 2, hh, colors[p], wls[w], ags_mode_name(x->mode), parts[p], v[p]);
                 acc += v[p];
             }
+            if (acc / ref > maxn) /* cut bar: zig-zag mark and its value */
+                fprintf(f, "<path d=\"M%.1f %.1f l%.1f -5 l%.1f 5\" stroke=\"white\" stroke-width=\"2\" fill=\"none\"/>"
+                           "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"middle\">%.1fx</text>\n",
+                        x0, top + 8, (bw - 2) / 2, (bw - 2) / 2, x0 + bw / 2 - 1, top - 4, acc / ref);
             fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" font-size=\"10\" text-anchor=\"end\" "
                        "transform=\"rotate(-60 %.1f %.0f)\">%s</text>\n",
                     x0 + bw / 2, top + h + 12, x0 + bw / 2, top + h + 12, ags_mode_name(x->mode));

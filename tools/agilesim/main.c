@@ -152,7 +152,7 @@ static const optdef_t optdefs[] = {
     { "--workload", 1, "NAME[,NAME...]  built-in workload(s) (default: the whole suite)" },
     { "--modes", 1, "LIST     modes to run: native,nested,shadow,agile (compare; default all)" },
     { "--mode", 1, "MODE      the mode (run)" },
-    { "--accesses", 1, "N     memory accesses per workload (default 20M; suffixes k, M, G)" },
+    { "--accesses", 1, "N     memory accesses per workload, counted (default 16M; suffixes k, M, G)" },
     { "--footprint", 1, "SIZE main data-set size (default: the workload's own; e.g. 512m, 1g)" },
     { "--seed", 1, "N         random seed of the workloads (default 1)" },
     { "--json", 1, "FILE      write the JSON report" },
@@ -162,7 +162,7 @@ static const optdef_t optdefs[] = {
     { "--quiet", 0, "         no progress on stderr" },
     { "--interval", 1, "N     per-interval rows every N instructions" },
     { "--warmup", 1, "N|P%    simulate the first N accesses (or P% of --accesses) without counting them\n"
-      "                       (default 25% for built-in workloads)" },
+      "                       (default 50% for built-in workloads)" },
     { "--guest-levels", 1, "N 4 or 5 (LA57)" },
     { "--host-levels", 1, "N  4 or 5" },
     { "--guest-page", 1, "SZ  4k, 2m (THP) or 1g" },
@@ -620,6 +620,7 @@ static int run_command(opts_t *o)
     }
     ags_report_t rep = { o->cmd, &o->cfg, o->accesses, o->footprint, o->seed, runs, nruns, ivs, nivs };
     ags_report_text(stdout, &rep);
+    fflush(stdout);
     if (!o->quiet)
         fprintf(stderr, "agilesim: %zu run(s) in %.1fs%s\n", nruns, now() - t_start,
                 g_stop ? " (interrupted: statistics so far)" : "");
@@ -672,8 +673,8 @@ int main(int argc, char **argv)
     opts_t o;
     memset(&o, 0, sizeof(o));
     ags_config_defaults(&o.cfg);
-    o.accesses = 20000000;
-    o.warmup_pct = 25;
+    o.accesses = 16000000;
+    o.warmup_pct = 50;
     o.seed = 1;
     static char cmdline[8192];
     size_t pos = 0;
