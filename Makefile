@@ -15,6 +15,9 @@ deps:
 	for t in cmake:cmake cc:gcc python3:python3; do \
 	  command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t##*:}"; \
 	done; \
+	for h in zlib.h:zlib1g-dev lzma.h:liblzma-dev zstd.h:libzstd-dev; do \
+	  [ -f /usr/include/$${h%%:*} ] || missing="$$missing $${h##*:}"; \
+	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; apt-get update -qq && apt-get install -y -qq $$missing; \
 	fi

@@ -6,4 +6,5 @@
 #include "sim.h"
 #include "workload.h"
 #include "report.h"
+#include "trace.h"
 #endif

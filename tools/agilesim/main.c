@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define EXIT_USAGE 2
@@ -132,8 +134,12 @@ static ags_geom_t geom(const char *v)
 
 typedef struct {
     ags_config_t cfg;
-    const char *workloads[32];
+    const char *workloads[32];  /* built-in workload names, or trace paths */
+    int is_trace[32];
     size_t nworkloads;
+    int format;                 /* ags_format_t for trace inputs */
+    int accesses_given, zstd;
+    const char *output;         /* convert / record */
     uint64_t accesses, footprint, seed;
     double warmup_pct;          /* < 0: warmup_abs applies */
     uint64_t warmup_abs;
@@ -150,6 +156,9 @@ typedef struct {
 
 static const optdef_t optdefs[] = {
     { "--workload", 1, "NAME[,NAME...]  built-in workload(s) (default: the whole suite)" },
+    { "--format", 1, "F       trace format: auto (default: from the content), agt, lackey, pinatrace, champsim" },
+    { "--zstd", 0, "          convert/record: compress the .agt output with zstd" },
+    { "-o", 1, "FILE            convert/record: the .agt file to write" },
     { "--modes", 1, "LIST     modes to run: native,nested,shadow,agile (compare; default all)" },
     { "--mode", 1, "MODE      the mode (run)" },
     { "--accesses", 1, "N     memory accesses per workload, counted (default 16M; suffixes k, M, G)" },
@@ -208,8 +217,11 @@ static void usage(FILE *f)
           "Simulates address translation in a virtualized computer: native, nested (EPT),\n"
           "shadow and agile paging, on one event stream.\n\n"
           "commands:\n"
-          "  compare [WORKLOAD...]   run the selected modes in lockstep (default: all four, whole suite)\n"
-          "  run --mode M [WORKLOAD] one mode\n"
+          "  compare [WORKLOAD|TRACE...]  run the selected modes in lockstep (default: all four, whole suite)\n"
+          "  run --mode M [WORKLOAD|TRACE...]  one mode\n"
+          "  convert IN OUT.agt      convert a trace (Lackey, pinatrace, ChampSim, .agt) to .agt\n"
+          "  info TRACE              counts, footprint, pages touched, events, instructions\n"
+          "  record -o OUT.agt [--zstd] -- CMD ARGS...  run CMD under Valgrind Lackey, convert on the fly\n"
           "  workloads               list the built-in workloads\n"
           "  help                    this text\n\noptions:\n", f);
     for (size_t i = 0; i < sizeof(optdefs) / sizeof(optdefs[0]); i++)
@@ -283,6 +295,7 @@ static void set_option(opts_t *o, const char *name, const char *v, int is_run)
         if (parse_count(v, &x) || !x)
             bad(v, "a positive count, e.g. 4M");
         o->accesses = x;
+        o->accesses_given = 1;
     } else if (!strcmp(name, "--footprint")) {
         if (parse_u64(v, &x, 1) || x < (1ULL << 20) || x > (1ULL << 42))
             bad(v, "a size from 1m to 4t, e.g. 512m");
@@ -291,7 +304,14 @@ static void set_option(opts_t *o, const char *name, const char *v, int is_run)
         if (parse_u64(v, &x, 0))
             bad(v, "an integer");
         o->seed = x;
-    } else if (!strcmp(name, "--json")) o->json = v;
+    } else if (!strcmp(name, "--format")) {
+        int f = ags_format_parse(v);
+        if (f < 0)
+            bad(v, "auto, agt, lackey, pinatrace or champsim");
+        o->format = f;
+    } else if (!strcmp(name, "--zstd")) o->zstd = 1;
+    else if (!strcmp(name, "-o")) o->output = v;
+    else if (!strcmp(name, "--json")) o->json = v;
     else if (!strcmp(name, "--csv")) o->csv = v;
     else if (!strcmp(name, "--svg")) o->svg = v;
     else if (!strcmp(name, "--check")) c->check = 1;
@@ -404,11 +424,15 @@ static void set_option(opts_t *o, const char *name, const char *v, int is_run)
     else die(EXIT_USAGE, "unknown option '%s' (see 'agilesim help')", name);
 }
 
-static void parse(opts_t *o, int argc, char **argv, int first, int is_run)
+static void parse(opts_t *o, int argc, char **argv, int first, int is_run, int stop_at_dashdash, int *rest)
 {
     for (int i = first; i < argc; i++) {
         const char *a = argv[i];
-        if (a[0] == '-' && a[1] == '-') {
+        if (!strcmp(a, "--") && stop_at_dashdash) {
+            *rest = i + 1;
+            return;
+        }
+        if ((a[0] == '-' && a[1] == '-') || !strcmp(a, "-o")) {
             char name[64];
             const char *eq = strchr(a, '=');
             size_t len = eq ? (size_t)(eq - a) : strlen(a);
@@ -437,8 +461,10 @@ static void parse(opts_t *o, int argc, char **argv, int first, int is_run)
         } else if (workload_exists(a)) {
             add_workloads(o, a);
         } else if (access(a, F_OK) == 0 || strchr(a, '/') || strchr(a, '.') || !strcmp(a, "-")) {
-            die(EXIT_USAGE, "%s: trace files are not supported yet (readers for .agt, Lackey, "
-                            "pinatrace and ChampSim are still missing); use a built-in workload", a);
+            if (o->nworkloads == 32)
+                die(EXIT_USAGE, "too many inputs");
+            o->is_trace[o->nworkloads] = 1;
+            o->workloads[o->nworkloads++] = a;
         } else {
             die(EXIT_USAGE, "unknown workload or argument '%s' (see 'agilesim workloads')", a);
         }
@@ -464,6 +490,9 @@ static void out_open(outfile_t *o, const char *path, const char *opt)
     int fd = mkstemp(o->tmp);
     if (fd < 0)
         die(EXIT_USAGE, "%s %s: cannot write there: %s", opt, path, strerror(errno));
+    mode_t um = umask(0);
+    umask(um);
+    fchmod(fd, 0666 & ~um);
     o->f = fdopen(fd, "w");
     if (!o->f)
         die(EXIT_USAGE, "%s %s: %s", opt, path, strerror(errno));
@@ -499,6 +528,54 @@ static int out_commit(outfile_t *o)
     return 0;
 }
 
+/* ------------------------------------------------------------------ inputs */
+
+typedef struct {
+    ags_workload_t *w;
+    ags_reader_t *r;
+    const char *name;
+} source_t;
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+/* Open input i. Returns 0, or exits with status 2 and one line naming the problem. */
+static void source_open(opts_t *o, size_t i, uint64_t accesses, source_t *src)
+{
+    memset(src, 0, sizeof(*src));
+    if (!o->is_trace[i]) {
+        src->name = o->workloads[i];
+        if (ags_workload_create(o->workloads[i], accesses, o->footprint, o->seed, &src->w))
+            die(1, "cannot create workload %s", o->workloads[i]);
+        return;
+    }
+    char err[512];
+    src->name = !strcmp(o->workloads[i], "-") ? "stdin" : base_name(o->workloads[i]);
+    if (ags_reader_open(o->workloads[i], (ags_format_t)o->format, &src->r, err, sizeof(err)))
+        die(EXIT_USAGE, "%s", err);
+}
+
+/* Next batch; 0 at the end. On a reader error: returns 0 and sets *err. */
+static size_t source_next(source_t *src, ags_event_t *buf, size_t n, const char **err)
+{
+    *err = NULL;
+    if (src->w)
+        return ags_workload_next(src->w, buf, n);
+    size_t k = ags_reader_next(src->r, buf, n);
+    if (!k && ags_reader_error(src->r, err) == 0)
+        *err = NULL;
+    return k;
+}
+
+static void source_close(source_t *src)
+{
+    ags_workload_destroy(src->w);
+    ags_reader_close(src->r);
+}
+
 /* ------------------------------------------------------------------ running */
 
 static double now(void)
@@ -511,7 +588,10 @@ static double now(void)
 static int run_command(opts_t *o)
 {
     char err[256];
-    o->cfg.warmup = o->warmup_pct >= 0 ? (uint64_t)((double)o->accesses * o->warmup_pct / 100.0) : o->warmup_abs;
+    if (o->warmup_pct == -2) /* default: half the run for built-in workloads, none for traces */
+        o->cfg.warmup = o->accesses / 2;
+    else
+        o->cfg.warmup = o->warmup_pct >= 0 ? (uint64_t)((double)o->accesses * o->warmup_pct / 100.0) : o->warmup_abs;
     if (ags_config_validate(&o->cfg, err, sizeof(err)))
         die(EXIT_USAGE, "%s", err);
     if (!o->nworkloads) {
@@ -545,28 +625,41 @@ static int run_command(opts_t *o)
     double t_start = now();
 
     for (size_t wi = 0; wi < o->nworkloads && !g_stop; wi++) {
-        const char *wl = o->workloads[wi];
+        ags_config_t cfg = o->cfg;
+        int trace = o->is_trace[wi];
+        if (trace) {
+            cfg.warmup = o->warmup_pct == -2 ? 0 : o->warmup_abs;
+            if (o->warmup_pct >= 0)
+                die(EXIT_USAGE, "--warmup %g%%: a percentage applies to built-in workloads; give %s an access count",
+                    o->warmup_pct, o->workloads[wi]);
+        }
         ags_sim_t *sim;
-        ags_workload_t *w;
-        int rc = ags_sim_create(&o->cfg, &sim);
+        source_t src;
+        int rc = ags_sim_create(&cfg, &sim);
         if (rc) {
             out_abort_all();
             die(1, "cannot create the simulator: %s", ags_strerror(rc));
         }
-        if (ags_workload_create(wl, o->accesses + o->cfg.warmup, o->footprint, o->seed, &w)) {
-            out_abort_all();
-            die(1, "cannot create workload %s", wl);
-        }
-        uint64_t total = ags_workload_total(w) + o->cfg.warmup, done = 0;
+        source_open(o, wi, o->accesses + cfg.warmup, &src);
+        const char *wl = src.name;
+        uint64_t limit = trace && o->accesses_given ? o->accesses + cfg.warmup : UINT64_MAX;
+        uint64_t total = trace ? ags_reader_count_hint(src.r) : ags_workload_total(src.w), done = 0, acc = 0;
         double t0 = now(), last = t0;
         size_t n;
-        while (!g_stop && (n = ags_workload_next(w, buf, 4096)) > 0) {
+        const char *rerr = NULL;
+        while (!g_stop && acc < limit && (n = source_next(&src, buf, 4096, &rerr)) > 0) {
+            if (limit != UINT64_MAX) { /* --accesses caps a trace */
+                size_t k = 0;
+                for (; k < n && acc < limit; k++)
+                    acc += buf[k].type == AGS_EV_ACCESS;
+                n = k;
+            }
             rc = ags_sim_run(sim, buf, n);
             if (rc) {
                 fputs(progress ? "\r\033[K" : "", stderr);
                 fprintf(stderr, "agilesim: %s: event %llu: %s\n", wl,
                         (unsigned long long)ags_sim_events_done(sim) + 1, ags_sim_errmsg(sim));
-                status = rc == AGS_E_NONCANON || rc == AGS_E_FORMAT ? EXIT_USAGE : 1;
+                status = rc == AGS_E_NONCANON || rc == AGS_E_FORMAT || rc == AGS_E_INVAL || rc == AGS_E_BADPID ? EXIT_USAGE : 1;
                 break;
             }
             done += n;
@@ -574,17 +667,29 @@ static int run_command(opts_t *o)
                 double t = now();
                 if (t - last > 0.5) {
                     last = t;
-                    double rate = (double)done / (t - t0);
-                    double pct = total ? 100.0 * (double)done / (double)total : 0;
+                    double rate = (double)done / (t - t0), pct = 0;
+                    if (trace) {
+                        uint64_t d, tot;
+                        ags_reader_progress(src.r, &d, &tot);
+                        pct = tot ? 100.0 * (double)d / (double)tot : 0;
+                    } else if (total) {
+                        pct = 100.0 * (double)done / (double)total;
+                    }
+                    double eta = pct > 0 ? (t - t0) * (100.0 - pct) / pct : 0;
                     fprintf(stderr, "\r\033[K%s: %5.1f%%  %.1f M events/s  ETA %.0fs", wl, pct > 100 ? 100 : pct,
-                            rate / 1e6, total && rate > 0 && total > done ? (double)(total - done) / rate : 0.0);
+                            rate / 1e6, eta);
                 }
             }
+        }
+        if (!status && rerr) {
+            fputs(progress ? "\r\033[K" : "", stderr);
+            fprintf(stderr, "agilesim: %s\n", rerr);
+            status = EXIT_USAGE;
         }
         if (progress)
             fputs("\r\033[K", stderr);
         if (status) {
-            ags_workload_destroy(w);
+            source_close(&src);
             ags_sim_destroy(sim);
             break;
         }
@@ -611,7 +716,7 @@ static int run_command(opts_t *o)
                 nivs++;
             }
         }
-        ags_workload_destroy(w);
+        source_close(&src);
         ags_sim_destroy(sim);
     }
     if (status) {
@@ -648,6 +753,232 @@ static int run_command(opts_t *o)
     return status;
 }
 
+/* ------------------------------------------------------------------ convert, info, record */
+
+static int pump_to_writer(source_t *src, ags_writer_t *w, const char *out, uint64_t *events)
+{
+    ags_event_t *buf = malloc(4096 * sizeof(ags_event_t));
+    size_t n;
+    const char *rerr = NULL;
+    *events = 0;
+    if (!buf)
+        die(1, "out of memory");
+    while (!g_stop && (n = source_next(src, buf, 4096, &rerr)) > 0) {
+        if (ags_writer_write(w, buf, n)) {
+            free(buf);
+            ags_writer_close(w, 0, NULL, 0);
+            die(1, "%s: write failed", out);
+        }
+        *events += n;
+    }
+    free(buf);
+    if (rerr) {
+        ags_writer_close(w, 0, NULL, 0);
+        fprintf(stderr, "agilesim: %s\n", rerr);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+static int convert_command(opts_t *o)
+{
+    const char *out = o->output;
+    if (!out && o->nworkloads == 2) {
+        out = o->workloads[1];
+        o->nworkloads = 1;
+    }
+    if (o->nworkloads != 1 || !out)
+        die(EXIT_USAGE, "convert: usage: agilesim convert IN OUT.agt [--format F] [--zstd]");
+    source_t src;
+    source_open(o, 0, o->accesses, &src);
+    ags_writer_t *w;
+    char err[512];
+    if (ags_writer_open(out, o->zstd, &w, err, sizeof(err)))
+        die(EXIT_USAGE, "%s", err);
+    uint64_t events;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    int rc = pump_to_writer(&src, w, out, &events);
+    source_close(&src);
+    if (rc)
+        return rc;
+    if (g_stop) {
+        ags_writer_close(w, 0, NULL, 0);
+        fprintf(stderr, "agilesim: interrupted; %s not written\n", out);
+        return EXIT_SIGNAL;
+    }
+    if (ags_writer_close(w, 1, err, sizeof(err)))
+        die(1, "%s", err);
+    if (!o->quiet)
+        fprintf(stderr, "agilesim: wrote %llu events to %s\n", (unsigned long long)events, out);
+    return 0;
+}
+
+typedef struct {
+    uint64_t *key;
+    size_t cap, n;
+} pageset_t;
+
+static void pageset_add(pageset_t *s, uint64_t k)
+{
+    k++;
+    if (s->n * 2 >= s->cap) {
+        size_t nc = s->cap ? s->cap * 2 : 1 << 16;
+        uint64_t *nk = calloc(nc, sizeof(uint64_t));
+        if (!nk)
+            die(1, "out of memory");
+        for (size_t i = 0; i < s->cap; i++)
+            if (s->key[i]) {
+                size_t j = (s->key[i] * 0x9e3779b97f4a7c15ULL >> 20) & (nc - 1);
+                while (nk[j])
+                    j = (j + 1) & (nc - 1);
+                nk[j] = s->key[i];
+            }
+        free(s->key);
+        s->key = nk;
+        s->cap = nc;
+    }
+    size_t j = (k * 0x9e3779b97f4a7c15ULL >> 20) & (s->cap - 1);
+    while (s->key[j]) {
+        if (s->key[j] == k)
+            return;
+        j = (j + 1) & (s->cap - 1);
+    }
+    s->key[j] = k;
+    s->n++;
+}
+
+static int info_command(opts_t *o)
+{
+    if (o->nworkloads != 1)
+        die(EXIT_USAGE, "info: usage: agilesim info TRACE [--format F]");
+    source_t src;
+    source_open(o, 0, o->accesses, &src);
+    ags_event_t *buf = malloc(4096 * sizeof(ags_event_t));
+    uint64_t kinds[4] = { 0 }, types[AGS_EV_TYPE_COUNT] = { 0 }, instr = 0, lo = UINT64_MAX, hi = 0;
+    uint32_t pids[64];
+    size_t npids = 0;
+    pageset_t pages = { 0 };
+    size_t n;
+    const char *rerr = NULL;
+    while ((n = source_next(&src, buf, 4096, &rerr)) > 0) {
+        for (size_t i = 0; i < n; i++) {
+            const ags_event_t *e = &buf[i];
+            types[e->type]++;
+            instr += e->icount;
+            int seen = 0;
+            for (size_t k = 0; k < npids; k++)
+                seen |= pids[k] == e->pid;
+            if (!seen && npids < 64)
+                pids[npids++] = e->pid;
+            if (e->type != AGS_EV_ACCESS)
+                continue;
+            kinds[e->kind & 3]++;
+            pageset_add(&pages, ((uint64_t)e->pid << 40) ^ (e->addr >> 12));
+            lo = e->addr < lo ? e->addr : lo;
+            hi = e->addr > hi ? e->addr : hi;
+        }
+    }
+    if (rerr) {
+        fprintf(stderr, "agilesim: %s\n", rerr);
+        return EXIT_USAGE;
+    }
+    printf("trace:        %s (%s)\n", o->workloads[0], o->is_trace[0] ? ags_format_name(ags_reader_format(src.r)) : "built-in workload");
+    printf("events:       %llu\n", (unsigned long long)(types[0] + types[1] + types[2] + types[3] + types[4] + types[5] +
+                                                        types[6] + types[7] + types[8] + types[9]));
+    printf("accesses:     %llu (fetch %llu, load %llu, store %llu, modify %llu)\n",
+           (unsigned long long)types[AGS_EV_ACCESS], (unsigned long long)kinds[0], (unsigned long long)kinds[1],
+           (unsigned long long)kinds[2], (unsigned long long)kinds[3]);
+    printf("instructions: %llu\n", (unsigned long long)instr);
+    printf("processes:    %zu%s\n", npids, npids == 64 ? "+" : "");
+    printf("pages:        %zu touched (4 KiB), footprint %.1f MiB\n", pages.n, (double)pages.n * 4096 / (1 << 20));
+    if (types[AGS_EV_ACCESS])
+        printf("addresses:    0x%llx .. 0x%llx\n", (unsigned long long)lo, (unsigned long long)hi);
+    printf("address-space events:");
+    for (unsigned t = 1; t < AGS_EV_TYPE_COUNT; t++)
+        printf(" %s %llu", ags_event_type_name(t), (unsigned long long)types[t]);
+    printf("\n");
+    free(pages.key);
+    free(buf);
+    source_close(&src);
+    return 0;
+}
+
+static int record_command(opts_t *o, char **cmd)
+{
+    if (!o->output)
+        die(EXIT_USAGE, "record: -o OUT.agt is required");
+    int pfd[2];
+    if (pipe(pfd))
+        die(1, "record: pipe: %s", strerror(errno));
+    ags_writer_t *w;
+    char err[512];
+    if (ags_writer_open(o->output, o->zstd, &w, err, sizeof(err)))
+        die(EXIT_USAGE, "%s", err);
+    pid_t child = fork();
+    if (child < 0)
+        die(1, "record: fork: %s", strerror(errno));
+    if (child == 0) {
+        close(pfd[0]);
+        char logfd[32];
+        snprintf(logfd, sizeof(logfd), "--log-fd=%d", pfd[1]);
+        size_t n = 0;
+        while (cmd[n])
+            n++;
+        char **av = calloc(n + 6, sizeof(char *));
+        av[0] = "valgrind";
+        av[1] = "--tool=lackey";
+        av[2] = "--trace-mem=yes";
+        av[3] = "--trace-syscalls=yes";
+        av[4] = logfd;
+        for (size_t i = 0; i < n; i++)
+            av[5 + i] = cmd[i];
+        execvp("valgrind", av);
+        fprintf(stderr, "agilesim: record: cannot run valgrind: %s\n", strerror(errno));
+        _exit(127);
+    }
+    close(pfd[1]);
+    char path[64];
+    snprintf(path, sizeof(path), "/dev/fd/%d", pfd[0]);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    source_t src;
+    memset(&src, 0, sizeof(src));
+    src.name = cmd[0];
+    if (ags_reader_open(path, AGS_FMT_LACKEY, &src.r, err, sizeof(err))) {
+        ags_writer_close(w, 0, NULL, 0);
+        waitpid(child, NULL, 0);
+        die(1, "record: %s", err);
+    }
+    uint64_t events;
+    int rc = pump_to_writer(&src, w, o->output, &events);
+    source_close(&src);
+    close(pfd[0]);
+    int wst = 0;
+    while (waitpid(child, &wst, 0) < 0 && errno == EINTR)
+        ;
+    if (rc)
+        return rc;
+    if (WIFEXITED(wst) && WEXITSTATUS(wst) == 127 && !events) {
+        ags_writer_close(w, 0, NULL, 0);
+        die(1, "record: valgrind could not run %s", cmd[0]);
+    }
+    if (ags_writer_close(w, 1, err, sizeof(err)))
+        die(1, "%s", err);
+    if (!o->quiet)
+        fprintf(stderr, "agilesim: recorded %llu events of %s to %s%s\n", (unsigned long long)events, cmd[0],
+                o->output, g_stop ? " (interrupted)" : "");
+    if (WIFEXITED(wst) && WEXITSTATUS(wst))
+        fprintf(stderr, "agilesim: note: %s exited with status %d\n", cmd[0], WEXITSTATUS(wst));
+    return g_stop ? EXIT_SIGNAL : 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -674,7 +1005,7 @@ int main(int argc, char **argv)
     memset(&o, 0, sizeof(o));
     ags_config_defaults(&o.cfg);
     o.accesses = 16000000;
-    o.warmup_pct = 50;
+    o.warmup_pct = -2;
     o.seed = 1;
     static char cmdline[8192];
     size_t pos = 0;
@@ -682,17 +1013,30 @@ int main(int argc, char **argv)
         pos += (size_t)snprintf(cmdline + pos, sizeof(cmdline) - pos, "%s%s", i ? " " : "", argv[i]);
     o.cmd = cmdline;
     if (!strcmp(cmd, "compare")) {
-        parse(&o, argc, argv, 2, 0);
+        parse(&o, argc, argv, 2, 0, 0, NULL);
         return run_command(&o);
     }
     if (!strcmp(cmd, "run")) {
         o.cfg.modes = 0;
-        parse(&o, argc, argv, 2, 1);
+        parse(&o, argc, argv, 2, 1, 0, NULL);
         if (!o.cfg.modes || __builtin_popcount(o.cfg.modes) != 1)
             die(EXIT_USAGE, "run needs --mode native|nested|shadow|agile");
         return run_command(&o);
     }
-    if (!strcmp(cmd, "record") || !strcmp(cmd, "convert") || !strcmp(cmd, "info"))
-        die(EXIT_USAGE, "'%s' is not available yet: trace input and recording are still missing", cmd);
+    if (!strcmp(cmd, "convert")) {
+        parse(&o, argc, argv, 2, 0, 0, NULL);
+        return convert_command(&o);
+    }
+    if (!strcmp(cmd, "info")) {
+        parse(&o, argc, argv, 2, 0, 0, NULL);
+        return info_command(&o);
+    }
+    if (!strcmp(cmd, "record")) {
+        int rest = 0;
+        parse(&o, argc, argv, 2, 0, 1, &rest);
+        if (!rest || rest >= argc)
+            die(EXIT_USAGE, "record: usage: agilesim record -o OUT.agt [--zstd] -- CMD ARGS...");
+        return record_command(&o, argv + rest);
+    }
     die(EXIT_USAGE, "unknown command '%s' (see 'agilesim help')", cmd);
 }

@@ -1,0 +1,46 @@
+/* agilesim — trace input and output: the .agt format, readers for Valgrind Lackey, Intel Pin
+ * pinatrace and ChampSim traces (raw, gzip, xz, zstd), detected from their content. */
+#ifndef AGILESIM_TRACE_H
+#define AGILESIM_TRACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "event.h"
+
+typedef enum {
+    AGS_FMT_AUTO = 0,
+    AGS_FMT_AGT,
+    AGS_FMT_LACKEY,
+    AGS_FMT_PINATRACE,
+    AGS_FMT_CHAMPSIM
+} ags_format_t;
+
+const char *ags_format_name(ags_format_t f);
+int ags_format_parse(const char *name); /* -1 if unknown */
+
+typedef struct ags_reader ags_reader_t;
+
+/* Open a trace ("-" = standard input). On failure returns an error code and a one-line message
+ * in err that names the file and what is wrong. */
+int ags_reader_open(const char *path, ags_format_t fmt, ags_reader_t **out, char *err, size_t errlen);
+/* Decode up to n events; returns the count; 0 at the end or on error (see ags_reader_error). */
+size_t ags_reader_next(ags_reader_t *r, ags_event_t *buf, size_t n);
+/* 0 if the trace was read cleanly so far, else an error code with a message naming the file,
+ * the line or byte offset and what was expected. */
+int ags_reader_error(const ags_reader_t *r, const char **msg);
+ags_format_t ags_reader_format(const ags_reader_t *r);
+/* Progress: bytes of the file consumed and its size (0 if unknown, e.g. a pipe). */
+void ags_reader_progress(const ags_reader_t *r, uint64_t *done, uint64_t *total);
+/* For .agt: the event count from the header (0 if unknown). */
+uint64_t ags_reader_count_hint(const ags_reader_t *r);
+void ags_reader_close(ags_reader_t *r);
+
+typedef struct ags_writer ags_writer_t;
+
+/* Write an .agt file: to a temporary name, renamed to `path` by ags_writer_close(w, 1). */
+int ags_writer_open(const char *path, int zstd, ags_writer_t **out, char *err, size_t errlen);
+int ags_writer_write(ags_writer_t *w, const ags_event_t *ev, size_t n);
+/* commit = 1: finish and rename; 0: discard. Returns 0 or an error code (message in err). */
+int ags_writer_close(ags_writer_t *w, int commit, char *err, size_t errlen);
+
+#endif

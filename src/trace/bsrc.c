@@ -1,0 +1,250 @@
+/* Model notes: none — input plumbing. Compressed input is decoded incrementally in 1 MiB steps;
+ * a corrupt or truncated compressed stream is an error naming the decoded byte offset. */
+#include "trace/bsrc.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <lzma.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#define CHUNK (1u << 20)
+
+const char *ags_comp_name(int c)
+{
+    static const char *n[] = { "none", "gzip", "xz", "zstd" };
+    return c >= 0 && c < 4 ? n[c] : "?";
+}
+
+static int fail(ags_bsrc_t *b, const char *fmt, const char *detail)
+{
+    snprintf(b->msg, sizeof(b->msg), fmt, b->name, detail);
+    b->err = 1;
+    return -1;
+}
+
+/* read raw bytes into in[] (keeps the unconsumed tail) */
+static int raw_fill(ags_bsrc_t *b)
+{
+    if (b->in_pos) {
+        memmove(b->in, b->in + b->in_pos, b->in_len - b->in_pos);
+        b->in_len -= b->in_pos;
+        b->in_pos = 0;
+    }
+    while (b->in_len < b->in_cap && !b->in_eof) {
+        ssize_t r = read(b->fd, b->in + b->in_len, b->in_cap - b->in_len);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return fail(b, "%s: read error: %s", strerror(errno));
+        }
+        if (r == 0)
+            b->in_eof = 1;
+        b->in_len += (size_t)r;
+        b->file_read += (uint64_t)r;
+        if (r > 0)
+            break;
+    }
+    return 0;
+}
+
+int ags_bsrc_open(ags_bsrc_t *b, const char *path, int skip)
+{
+    (void)skip;
+    memset(b, 0, sizeof(*b));
+    b->name = path;
+    if (!strcmp(path, "-")) {
+        b->fd = 0;
+        b->name = "<stdin>";
+    } else {
+        b->fd = open(path, O_RDONLY);
+        if (b->fd < 0)
+            return fail(b, "%s: cannot open: %s", strerror(errno));
+        struct stat st;
+        if (fstat(b->fd, &st) == 0) {
+            if (S_ISDIR(st.st_mode)) {
+                close(b->fd);
+                b->fd = -1;
+                return fail(b, "%s: %s", "is a directory");
+            }
+            if (S_ISREG(st.st_mode))
+                b->file_size = (uint64_t)st.st_size;
+        }
+    }
+    b->in_cap = CHUNK;
+    b->cap = 2 * CHUNK;
+    b->in = malloc(b->in_cap);
+    b->buf = malloc(b->cap);
+    if (!b->in || !b->buf)
+        return fail(b, "%s: %s", "out of memory");
+    if (raw_fill(b))
+        return -1;
+    while (b->in_len < 6 && !b->in_eof)
+        if (raw_fill(b))
+            return -1;
+    const uint8_t *m = b->in;
+    if (b->in_len >= 2 && m[0] == 0x1f && m[1] == 0x8b) {
+        z_stream *z = calloc(1, sizeof(*z));
+        if (!z || inflateInit2(z, 15 + 32) != Z_OK)
+            return fail(b, "%s: %s", "cannot start the gzip decoder");
+        b->dec = z;
+        b->comp = AGS_COMP_GZIP;
+    } else if (b->in_len >= 6 && !memcmp(m, "\xfd" "7zXZ\0", 6)) {
+        lzma_stream *x = calloc(1, sizeof(*x));
+        if (!x)
+            return fail(b, "%s: %s", "out of memory");
+        lzma_stream init = LZMA_STREAM_INIT;
+        *x = init;
+        if (lzma_stream_decoder(x, UINT64_MAX, LZMA_CONCATENATED) != LZMA_OK)
+            return fail(b, "%s: %s", "cannot start the xz decoder");
+        b->dec = x;
+        b->comp = AGS_COMP_XZ;
+    } else if (b->in_len >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd) {
+        ZSTD_DStream *d = ZSTD_createDStream();
+        if (!d)
+            return fail(b, "%s: %s", "cannot start the zstd decoder");
+        ZSTD_initDStream(d);
+        b->dec = d;
+        b->comp = AGS_COMP_ZSTD;
+    }
+    return 0;
+}
+
+void ags_bsrc_close(ags_bsrc_t *b)
+{
+    if (b->comp == AGS_COMP_GZIP && b->dec) {
+        inflateEnd(b->dec);
+        free(b->dec);
+    } else if (b->comp == AGS_COMP_XZ && b->dec) {
+        lzma_end(b->dec);
+        free(b->dec);
+    } else if (b->comp == AGS_COMP_ZSTD && b->dec) {
+        ZSTD_freeDStream(b->dec);
+    }
+    if (b->fd > 0)
+        close(b->fd);
+    free(b->in);
+    free(b->buf);
+    memset(b, 0, sizeof(*b));
+}
+
+/* decode more bytes into buf[len..cap) */
+static int decode_more(ags_bsrc_t *b)
+{
+    if (b->comp == AGS_COMP_NONE) {
+        if (b->in_pos == b->in_len) {
+            if (b->in_eof) {
+                b->eof = 1;
+                return 0;
+            }
+            b->in_pos = b->in_len = 0;
+            if (raw_fill(b))
+                return -1;
+        }
+        size_t n = b->in_len - b->in_pos;
+        if (n > b->cap - b->len)
+            n = b->cap - b->len;
+        memcpy(b->buf + b->len, b->in + b->in_pos, n);
+        b->len += n;
+        b->in_pos += n;
+        if (b->in_pos == b->in_len && b->in_eof)
+            b->eof = 1;
+        return 0;
+    }
+    if (b->in_pos == b->in_len && !b->in_eof && raw_fill(b))
+        return -1;
+    size_t avail_in = b->in_len - b->in_pos, out_room = b->cap - b->len;
+    size_t used_in = 0, produced = 0;
+    int done = 0;
+    char detail[96];
+    if (b->comp == AGS_COMP_GZIP) {
+        z_stream *z = b->dec;
+        z->next_in = b->in + b->in_pos;
+        z->avail_in = (uInt)avail_in;
+        z->next_out = b->buf + b->len;
+        z->avail_out = (uInt)out_room;
+        int r = inflate(z, Z_NO_FLUSH);
+        used_in = avail_in - z->avail_in;
+        produced = out_room - z->avail_out;
+        if (r == Z_STREAM_END) {
+            done = 1; /* a member ended; another may follow (concatenated gzip) */
+            inflateReset(z);
+        } else if (r != Z_OK && r != Z_BUF_ERROR) {
+            snprintf(detail, sizeof(detail), "corrupt gzip stream at decoded byte %llu (%s)",
+                     (unsigned long long)(b->base + b->len + produced), z->msg ? z->msg : "error");
+            return fail(b, "%s: %s", detail);
+        }
+    } else if (b->comp == AGS_COMP_XZ) {
+        lzma_stream *x = b->dec;
+        x->next_in = b->in + b->in_pos;
+        x->avail_in = avail_in;
+        x->next_out = b->buf + b->len;
+        x->avail_out = out_room;
+        lzma_ret r = lzma_code(x, b->in_eof ? LZMA_FINISH : LZMA_RUN);
+        used_in = avail_in - x->avail_in;
+        produced = out_room - x->avail_out;
+        if (r == LZMA_STREAM_END)
+            done = 1;
+        else if (r != LZMA_OK && r != LZMA_BUF_ERROR) {
+            snprintf(detail, sizeof(detail), "corrupt xz stream at decoded byte %llu (lzma error %d)",
+                     (unsigned long long)(b->base + b->len + produced), (int)r);
+            return fail(b, "%s: %s", detail);
+        }
+    } else {
+        ZSTD_inBuffer in = { b->in + b->in_pos, avail_in, 0 };
+        ZSTD_outBuffer out = { b->buf + b->len, out_room, 0 };
+        size_t r = ZSTD_decompressStream(b->dec, &out, &in);
+        used_in = in.pos;
+        produced = out.pos;
+        if (ZSTD_isError(r)) {
+            snprintf(detail, sizeof(detail), "corrupt zstd stream at decoded byte %llu (%s)",
+                     (unsigned long long)(b->base + b->len + produced), ZSTD_getErrorName(r));
+            return fail(b, "%s: %s", detail);
+        }
+        if (r == 0)
+            done = 1; /* a frame ended; another may follow */
+    }
+    b->in_pos += used_in;
+    b->len += produced;
+    if (done)
+        b->stream_end = 1;
+    else if (produced || used_in)
+        b->stream_end = 0;
+    if (b->in_eof && b->in_pos == b->in_len && !produced && b->stream_end) {
+        b->eof = 1;
+    } else if (!produced && !used_in && b->in_eof && b->in_pos == b->in_len) {
+        snprintf(detail, sizeof(detail), "truncated %s stream after %llu decoded bytes", ags_comp_name(b->comp),
+                 (unsigned long long)(b->base + b->len));
+        return fail(b, "%s: %s", detail);
+    }
+    return 0;
+}
+
+long ags_bsrc_need(ags_bsrc_t *b, size_t want)
+{
+    if (b->err)
+        return -1;
+    while (b->len - b->pos < want && !b->eof) {
+        if (b->pos) { /* slide */
+            memmove(b->buf, b->buf + b->pos, b->len - b->pos);
+            b->base += b->pos;
+            b->len -= b->pos;
+            b->pos = 0;
+        }
+        if (b->len == b->cap) {
+            size_t nc = b->cap * 2;
+            uint8_t *p = realloc(b->buf, nc);
+            if (!p)
+                return fail(b, "%s: %s", "out of memory");
+            b->buf = p;
+            b->cap = nc;
+        }
+        if (decode_more(b))
+            return -1;
+    }
+    return (long)(b->len - b->pos);
+}

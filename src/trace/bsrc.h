@@ -1,0 +1,39 @@
+/* A buffered byte source over a file or standard input, transparently decompressing gzip, xz
+ * and zstd streams (detected by their magic bytes). Readers parse from buf[pos..len). */
+#ifndef AGS_BSRC_H
+#define AGS_BSRC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum { AGS_COMP_NONE = 0, AGS_COMP_GZIP, AGS_COMP_XZ, AGS_COMP_ZSTD };
+
+typedef struct ags_bsrc ags_bsrc_t;
+
+struct ags_bsrc {
+    int fd;
+    int comp;
+    void *dec;              /* decompressor state */
+    uint8_t *in;            /* raw (compressed) input */
+    size_t in_len, in_pos, in_cap;
+    int in_eof;
+    uint8_t *buf;           /* decoded bytes */
+    size_t len, pos, cap;
+    uint64_t base;          /* stream offset of buf[0] (decoded bytes) */
+    int eof;                /* no more decoded bytes will come after buf[len) */
+    int stream_end;         /* the decoder has reached the end of a complete stream/frame/member */
+    int err;
+    char msg[256];
+    const char *name;
+    uint64_t file_size, file_read;
+};
+
+/* Open; `path` "-" is standard input. Returns 0 or -1 with b->msg set. */
+int ags_bsrc_open(ags_bsrc_t *b, const char *path, int skip_offset);
+void ags_bsrc_close(ags_bsrc_t *b);
+/* Make at least `want` bytes available at buf[pos] (fewer only at the end). Returns the
+ * number available, or -1 on an error (msg set). */
+long ags_bsrc_need(ags_bsrc_t *b, size_t want);
+const char *ags_comp_name(int comp);
+
+#endif

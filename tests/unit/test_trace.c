@@ -1,0 +1,286 @@
+/* Trace formats: exact round trip through .agt (plain and zstd), a hand-built ChampSim trace
+ * (xz), hand-written Lackey and pinatrace logs, and corrupted inputs with their error messages. */
+#include "agilesim/agilesim.h"
+#include "check.h"
+#include <lzma.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static char dir[] = "/tmp/ags_trace_XXXXXX";
+
+static const char *path(const char *name)
+{
+    static char buf[8][256];
+    static int i;
+    i = (i + 1) & 7;
+    snprintf(buf[i], sizeof(buf[i]), "%s/%s", dir, name);
+    return buf[i];
+}
+
+static void write_file(const char *p, const void *data, size_t n)
+{
+    FILE *f = fopen(p, "wb");
+    fwrite(data, 1, n, f);
+    fclose(f);
+}
+
+static size_t read_all(const char *p, ags_format_t fmt, ags_event_t *ev, size_t cap, const char **err)
+{
+    static char msg[512];
+    ags_reader_t *r;
+    char e[512];
+    *err = NULL;
+    if (ags_reader_open(p, fmt, &r, e, sizeof(e))) {
+        snprintf(msg, sizeof(msg), "%s", e);
+        *err = msg;
+        return 0;
+    }
+    size_t n = 0, k;
+    while (n < cap && (k = ags_reader_next(r, ev + n, cap - n)) > 0)
+        n += k;
+    const char *m;
+    if (ags_reader_error(r, &m)) {
+        snprintf(msg, sizeof(msg), "%s", m);
+        *err = msg;
+    }
+    ags_reader_close(r);
+    return n;
+}
+
+static int same_event(const ags_event_t *a, const ags_event_t *b)
+{
+    return a->type == b->type && a->kind == b->kind && a->size == b->size && a->pid == b->pid &&
+           a->icount == b->icount && a->addr == b->addr && a->len == b->len && a->arg == b->arg && a->arg2 == b->arg2;
+}
+
+static void round_trip(void)
+{
+    size_t nwl;
+    const ags_workload_info_t *wl = ags_workload_list(&nwl);
+    size_t cap = 400000;
+    ags_event_t *src = malloc(cap * sizeof(ags_event_t)), *back = malloc(cap * sizeof(ags_event_t));
+    for (size_t w = 0; w < nwl; w++) {
+        ags_workload_t *g;
+        ags_workload_create(wl[w].name, 100000, 16ULL << 20, 3, &g);
+        size_t n = 0, k;
+        while ((k = ags_workload_next(g, src + n, cap - n)) > 0)
+            n += k;
+        ags_workload_destroy(g);
+        for (int z = 0; z <= 1; z++) {
+            ags_writer_t *wr;
+            char err[512];
+            CHECK_EQ(ags_writer_open(path("rt.agt"), z, &wr, err, sizeof(err)), 0);
+            CHECK_EQ(ags_writer_write(wr, src, n / 2), 0);
+            CHECK_EQ(ags_writer_write(wr, src + n / 2, n - n / 2), 0);
+            CHECK_EQ(ags_writer_close(wr, 1, err, sizeof(err)), 0);
+            const char *e;
+            size_t m = read_all(path("rt.agt"), AGS_FMT_AUTO, back, cap, &e);
+            if (e)
+                fprintf(stderr, "%s\n", e);
+            CHECK(e == NULL);
+            CHECK_EQ(m, n);
+            size_t diff = 0;
+            for (size_t i = 0; i < n && i < m; i++)
+                diff += !same_event(&src[i], &back[i]);
+            CHECK_EQ(diff, 0);
+        }
+    }
+    /* corruption: flip one payload byte -> a checksum (or record) error; truncate -> error */
+    FILE *f = fopen(path("rt.agt"), "rb");
+    (void)f;
+    if (f)
+        fclose(f);
+    {
+        ags_writer_t *wr;
+        char err[512];
+        ags_writer_open(path("c.agt"), 0, &wr, err, sizeof(err));
+        ags_writer_write(wr, src, 5000);
+        ags_writer_close(wr, 1, err, sizeof(err));
+        FILE *in = fopen(path("c.agt"), "rb");
+        fseek(in, 0, SEEK_END);
+        long sz = ftell(in);
+        fseek(in, 0, SEEK_SET);
+        unsigned char *buf = malloc((size_t)sz);
+        CHECK_EQ(fread(buf, 1, (size_t)sz, in), (size_t)sz);
+        fclose(in);
+        const char *e;
+        buf[sz / 2] ^= 0x01; /* a bit in an address delta: decodes, but the checksum differs */
+        write_file(path("flip.agt"), buf, (size_t)sz);
+        read_all(path("flip.agt"), AGS_FMT_AUTO, back, cap, &e);
+        CHECK(e && (strstr(e, "checksum mismatch") || strstr(e, "malformed") || strstr(e, "tag")));
+        buf[sz / 2] ^= 0x01;
+        write_file(path("trunc.agt"), buf, (size_t)sz - 20);
+        read_all(path("trunc.agt"), AGS_FMT_AUTO, back, cap, &e);
+        CHECK(e && strstr(e, "trunc"));
+        write_file(path("hdr.agt"), buf, 30);
+        read_all(path("hdr.agt"), AGS_FMT_AGT, back, cap, &e);
+        CHECK(e && strstr(e, "truncated .agt header"));
+        memcpy(buf, "AGSTRACX", 8);
+        write_file(path("magic.agt"), buf, (size_t)sz);
+        read_all(path("magic.agt"), AGS_FMT_AGT, back, cap, &e);
+        CHECK(e && strstr(e, "bad magic at byte 0"));
+        free(buf);
+    }
+    free(src);
+    free(back);
+}
+
+static void put64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void champsim(void)
+{
+    /* three instructions: (1) load 0x1000, store 0x2000; (2) loads 0x1008, 0x3000; (3) no memory */
+    unsigned char rec[3][64];
+    memset(rec, 0, sizeof(rec));
+    put64(rec[0], 0x400000);
+    put64(rec[0] + 32, 0x1000);
+    put64(rec[0] + 16, 0x2000);
+    put64(rec[1], 0x400004);
+    put64(rec[1] + 32, 0x1008);
+    put64(rec[1] + 40, 0x3000);
+    put64(rec[2], 0x400008);
+    rec[2][8] = 1; /* is_branch: ignored */
+    /* xz-compress */
+    uint8_t out[4096];
+    size_t outpos = 0;
+    CHECK_EQ(lzma_easy_buffer_encode(6, LZMA_CHECK_CRC64, NULL, (const uint8_t *)rec, sizeof(rec), out, &outpos,
+                                     sizeof(out)),
+             LZMA_OK);
+    write_file(path("t.champsim.xz"), out, outpos);
+    ags_event_t ev[32];
+    const char *e;
+    size_t n = read_all(path("t.champsim.xz"), AGS_FMT_AUTO, ev, 32, &e);
+    CHECK(e == NULL);
+    CHECK_EQ(n, 3 + 3 + 1); /* 3 fetches, 3 loads, 1 store */
+    unsigned fetch = 0, load = 0, store = 0, instr = 0;
+    for (size_t i = 0; i < n; i++) {
+        fetch += ev[i].kind == AGS_ACC_IFETCH;
+        load += ev[i].kind == AGS_ACC_LOAD;
+        store += ev[i].kind == AGS_ACC_STORE;
+        instr += ev[i].icount;
+    }
+    CHECK_EQ(fetch, 3);
+    CHECK_EQ(load, 3);
+    CHECK_EQ(store, 1);
+    CHECK_EQ(instr, 3);
+    CHECK_EQ(ev[0].addr, 0x400000);
+    CHECK_EQ(ev[1].addr, 0x1000);
+    CHECK_EQ(ev[2].addr, 0x2000);
+    CHECK_EQ(ev[2].kind, AGS_ACC_STORE);
+    CHECK_EQ(ev[5].addr, 0x3000);
+    /* gzip and raw give the same */
+    write_file(path("t.champsim"), rec, sizeof(rec));
+    CHECK_EQ(read_all(path("t.champsim"), AGS_FMT_CHAMPSIM, ev, 32, &e), 7);
+    /* a truncated record */
+    write_file(path("t2.champsim"), rec, sizeof(rec) - 10);
+    n = read_all(path("t2.champsim"), AGS_FMT_CHAMPSIM, ev, 32, &e);
+    CHECK(e && strstr(e, "truncated record at byte 128 (54 of 64 bytes)"));
+    /* a corrupt xz stream */
+    out[outpos / 2] ^= 0xff;
+    write_file(path("bad.xz"), out, outpos);
+    read_all(path("bad.xz"), AGS_FMT_CHAMPSIM, ev, 32, &e);
+    CHECK(e && strstr(e, "xz"));
+}
+
+static void lackey(void)
+{
+    const char *log =
+        "==4242== Lackey, an example Valgrind tool\n"
+        "==4242== Command: ./prog\n"
+        "I  0401ab70,3\n"
+        " S 1fff000628,8\n"
+        "SYSCALL[4242,1](12) sys_brk ( 0x0 ) --> [pre-success] Success(0x4035000) \n"
+        "SYSCALL[4242,1](9) sys_mmap ( 0x0, 8192, 3, 34, 4294967295, 0 ) --> [pre-success] Success(0x4835000) \n"
+        "SYSCALL[4242,1](10) sys_mprotect ( 0x4835000, 4096, 1 ) --> [async] ... \n"
+        " L 04835000,4\n"
+        "SYSCALL[4242,1](10) ... [async] --> Success(0x0) \n"
+        "SYSCALL[4242,1](257) sys_openat ( 4294967196, 0x4034bb0(/usr/lib/x.so), 524288 ) --> Success(0x3) \n"
+        "SYSCALL[4242,1](11) sys_munmap ( 0x4835000, 8192 )[sync] --> Success(0x0) \n"
+        "SYSCALL[4242,1](9) sys_mmap ( 0x0, 4096, 3, 34, 4294967295, 0 ) --> [pre-success] Failure(0xc) \n"
+        " M 04035010,8\n"
+        "--4242-- a valgrind message\n"
+        "==4242== \n";
+    write_file(path("t.lackey"), log, strlen(log));
+    ags_event_t ev[32];
+    const char *e;
+    size_t n = read_all(path("t.lackey"), AGS_FMT_AUTO, ev, 32, &e);
+    CHECK(e == NULL);
+    CHECK_EQ(n, 8);
+    CHECK_EQ(ev[0].type, AGS_EV_ACCESS);
+    CHECK_EQ(ev[0].kind, AGS_ACC_IFETCH);
+    CHECK_EQ(ev[0].addr, 0x401ab70);
+    CHECK_EQ(ev[0].size, 3);
+    CHECK_EQ(ev[0].icount, 1);
+    CHECK_EQ(ev[0].pid, 4242);
+    CHECK_EQ(ev[1].kind, AGS_ACC_STORE);
+    CHECK_EQ(ev[1].addr, 0x1fff000628ULL);
+    CHECK_EQ(ev[2].type, AGS_EV_BRK);
+    CHECK_EQ(ev[2].addr, 0x4035000);
+    CHECK_EQ(ev[3].type, AGS_EV_MMAP);
+    CHECK_EQ(ev[3].addr, 0x4835000);
+    CHECK_EQ(ev[3].len, 8192);
+    CHECK_EQ(ev[3].arg, 3);
+    CHECK_EQ(ev[4].type, AGS_EV_ACCESS); /* the load came before the async mprotect completed */
+    CHECK_EQ(ev[4].kind, AGS_ACC_LOAD);
+    CHECK_EQ(ev[5].type, AGS_EV_MPROTECT);
+    CHECK_EQ(ev[5].arg, 1);
+    CHECK_EQ(ev[6].type, AGS_EV_MUNMAP);
+    CHECK_EQ(ev[6].len, 8192);
+    CHECK_EQ(ev[7].kind, AGS_ACC_MODIFY);
+    /* errors name the line */
+    const char *bad1 = "==1== x\nI  0401ab70,3\n L zzz,8\n";
+    write_file(path("b1.lackey"), bad1, strlen(bad1));
+    read_all(path("b1.lackey"), AGS_FMT_LACKEY, ev, 32, &e);
+    CHECK(e && strstr(e, "line 3: expected hex address, comma, decimal size"));
+    const char *bad2 = "==1== x\nI  0401ab70,3\nhello\n";
+    write_file(path("b2.lackey"), bad2, strlen(bad2));
+    read_all(path("b2.lackey"), AGS_FMT_LACKEY, ev, 32, &e);
+    CHECK(e && strstr(e, "line 3: expected 'I  addr,size'"));
+    const char *bad3 = "==1== x\n S 800000000000,8\n";
+    write_file(path("b3.lackey"), bad3, strlen(bad3));
+    read_all(path("b3.lackey"), AGS_FMT_LACKEY, ev, 32, &e);
+    CHECK(e && strstr(e, "line 2: non-canonical address 0x800000000000"));
+}
+
+static void pinatrace(void)
+{
+    const char *t = "0x401000: W 0x7ffc3a2d9d68\n0x401000: R 0x7ffc3a2d9d70\n0x401004: R 0x601040\n#eof\n";
+    write_file(path("t.pina"), t, strlen(t));
+    ags_event_t ev[32];
+    const char *e;
+    size_t n = read_all(path("t.pina"), AGS_FMT_AUTO, ev, 32, &e);
+    CHECK(e == NULL);
+    CHECK_EQ(n, 5); /* fetch, W, R, fetch, R */
+    CHECK_EQ(ev[0].kind, AGS_ACC_IFETCH);
+    CHECK_EQ(ev[1].kind, AGS_ACC_STORE);
+    CHECK_EQ(ev[1].addr, 0x7ffc3a2d9d68ULL);
+    CHECK_EQ(ev[3].addr, 0x401004);
+    const char *bad = "0x401000: X 0x7ffc3a2d9d68\n";
+    write_file(path("b.pina"), bad, strlen(bad));
+    read_all(path("b.pina"), AGS_FMT_PINATRACE, ev, 32, &e);
+    CHECK(e && strstr(e, "line 1: expected 'ip: R|W addr'"));
+    write_file(path("empty"), "", 0);
+    read_all(path("empty"), AGS_FMT_AUTO, ev, 32, &e);
+    CHECK(e && strstr(e, "empty trace"));
+    read_all(path("missing"), AGS_FMT_AUTO, ev, 32, &e);
+    CHECK(e && strstr(e, "cannot open"));
+}
+
+int main(void)
+{
+    if (!mkdtemp(dir))
+        return 1;
+    round_trip();
+    champsim();
+    lackey();
+    pinatrace();
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    if (system(cmd)) {
+    }
+    TEST_END();
+}
