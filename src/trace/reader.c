@@ -546,8 +546,9 @@ static size_t lackey_next(ags_reader_t *r, ags_event_t *out, size_t n)
             if (lk_syscall(r, s, e))
                 return k;
             continue;
-        } else if (len == 0 || (len >= 2 && ((s[0] == '-' && s[1] == '-') || (s[0] == '*' && s[1] == '*')))) {
-            continue; /* valgrind's own messages */
+        } else if (len == 0 || (len >= 2 && ((s[0] == '-' && s[1] == '-') || (s[0] == '*' && s[1] == '*'))) ||
+                   (len >= 5 && !memcmp(s, " --> ", 5))) {
+            continue; /* valgrind's own messages; the tail of a multi-line SYSCALL message */
         } else {
             return k + rerr(r, -7, "line %llu: expected 'I  addr,size', ' L|S|M addr,size' or a SYSCALL line",
                                 (unsigned long long)r->line);
@@ -673,6 +674,11 @@ static ags_format_t detect(ags_reader_t *r)
             return AGS_FMT_PINATRACE;
         return AGS_FMT_AUTO;
     }
+    /* binary and not .agt by its magic: ChampSim, unless the file is named as an .agt (then the
+     * header check can say what is wrong with it) */
+    size_t nl = strlen(r->b.name);
+    if ((nl > 4 && !strcmp(r->b.name + nl - 4, ".agt")) || (nl > 8 && !strcmp(r->b.name + nl - 8, ".agt.zst")))
+        return AGS_FMT_AGT;
     return AGS_FMT_CHAMPSIM;
 }
 

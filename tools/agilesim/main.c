@@ -19,8 +19,11 @@
 static volatile sig_atomic_t g_stop;
 static void on_signal(int sig) { g_stop = sig; }
 
+static void out_abort_all(void);
+
 static void die(int code, const char *fmt, ...)
 {
+    out_abort_all(); /* never leave a half-written output behind */
     va_list ap;
     va_start(ap, fmt);
     fputs("agilesim: ", stderr);

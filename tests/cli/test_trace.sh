@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# End-to-end trace tests: convert/info round trips, Lackey vs .agt, record, the broken-input
+# corpus (one line, exit 2, nothing written). Usage: test_trace.sh agilesim CORPUS_DIR
+set -u
+B="$1"; C="$2"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0; fail=0
+ok() { pass=$((pass+1)); }
+no() { fail=$((fail+1)); echo "FAIL: $*" >&2; }
+expect() { if [ "$2" = "$3" ]; then ok; else no "$1: got '$2', expected '$3'"; fi; }
+runs_key() { python3 -c "
+import json,sys
+d=json.load(open(sys.argv[1]))
+print(';'.join('%s:%s' % (r['mode'], ','.join(str(r[k]) for k in sys.argv[2].split(','))) for r in d['runs']))" "$1" "$2"; }
+Q="--quiet --caches off"
+
+# --- a workload, its .agt and its zstd .agt simulate identically
+"$B" convert mixed "$T/m.agt" --accesses 200000 --quiet || no "convert"
+"$B" convert "$T/m.agt" "$T/m.agt.zst" --zstd --quiet || no "convert to zstd"
+K=instructions,accesses,tlb_misses,walks,walk_refs,cycles,translation_checksum
+"$B" compare mixed --accesses 200000 --warmup 0 $Q --json "$T/w.json" >/dev/null
+"$B" compare "$T/m.agt" $Q --json "$T/a.json" >/dev/null
+"$B" compare "$T/m.agt.zst" $Q --json "$T/z.json" >/dev/null
+expect "workload == .agt" "$(runs_key "$T/a.json" $K)" "$(runs_key "$T/w.json" $K)"
+expect ".agt == .agt+zstd" "$(runs_key "$T/z.json" $K)" "$(runs_key "$T/w.json" $K)"
+cat "$T/m.agt" | "$B" compare - $Q --json "$T/s.json" >/dev/null
+expect "stdin" "$(runs_key "$T/s.json" $K)" "$(runs_key "$T/w.json" $K)"
+"$B" info "$T/m.agt" > "$T/info.txt" || no "info"
+grep -q "^accesses:     200000 " "$T/info.txt" && ok || no "info accesses: $(cat "$T/info.txt")"
+"$B" compare "$T/m.agt" $Q --accesses 1000 --json "$T/c.json" >/dev/null
+expect "--accesses caps a trace" "$(python3 -c "import json;print(json.load(open('$T/c.json'))['runs'][0]['accesses'])")" 1000
+
+# --- Lackey: the same log, read directly and through its .agt conversion, gives identical results
+if command -v valgrind >/dev/null; then
+  valgrind --tool=lackey --trace-mem=yes --trace-syscalls=yes --log-file="$T/true.lackey" /bin/true
+  "$B" convert "$T/true.lackey" "$T/true.agt" --quiet || no "convert lackey"
+  "$B" compare "$T/true.lackey" --format lackey --quiet --json "$T/l1.json" >/dev/null || no "compare lackey"
+  "$B" compare "$T/true.agt" --quiet --json "$T/l2.json" >/dev/null
+  K2=instructions,accesses,tlb_misses,walks,walk_refs,vm_exits,cycles,walk_ref_hits,translation_checksum
+  expect "lackey == its .agt" "$(runs_key "$T/l2.json" $K2)" "$(runs_key "$T/l1.json" $K2)"
+  # record: a separate Valgrind run of the same program translates identically
+  "$B" record -o "$T/rec.agt" --quiet -- /bin/true || no "record"
+  "$B" compare "$T/rec.agt" --quiet --json "$T/l3.json" >/dev/null
+  # two Valgrind runs differ by a few start-up instructions; the translations are identical
+  K3=tlb_misses,walks,walk_refs,vm_exits,translation_checksum
+  expect "record == lackey (translation)" "$(runs_key "$T/l3.json" $K3)" "$(runs_key "$T/l1.json" $K3)"
+  expect "record: checksums equal across modes" \
+    "$(python3 -c "import json;print(len({r['translation_checksum'] for r in json.load(open('$T/l3.json'))['runs']}))")" 1
+  "$B" record -o "$T/x.agt" --quiet -- /nonexistent/prog > /dev/null 2>&1; rc=$?
+  [ $rc -ne 0 ] && [ ! -e "$T/x.agt" ] && ok || no "record of a missing program: rc=$rc"
+else
+  no "valgrind missing"
+fi
+
+# --- broken inputs: one line naming file and place, exit 2, no report written
+while IFS='|' read -r f msg; do
+  case "$f" in ''|\#*) continue;; esac
+  "$B" compare "$C/$f" --quiet --json "$T/bad.json" > /dev/null 2> "$T/e"; rc=$?
+  if [ $rc -ne 2 ]; then no "$f: exit $rc"; continue; fi
+  if [ "$(wc -l < "$T/e")" -ne 1 ] || ! grep -qF -- "$msg" "$T/e"; then no "$f: $(cat "$T/e")"; continue; fi
+  [ -e "$T/bad.json" ] && no "$f: report written" || ok
+done < "$C/EXPECTED"
+ls "$T"/*.tmp.* >/dev/null 2>&1 && no "temporary files left" || ok
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
