@@ -38,5 +38,9 @@ test-asan: deps
 bench: all
 	./$(BUILD)/ags_bench
 
+# libFuzzer targets, one per trace reader; FUZZ_SECONDS per target (default 60)
+fuzz:
+	bash tests/fuzz/run.sh
+
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)

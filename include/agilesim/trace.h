@@ -23,6 +23,8 @@ typedef struct ags_reader ags_reader_t;
 /* Open a trace ("-" = standard input). On failure returns an error code and a one-line message
  * in err that names the file and what is wrong. */
 int ags_reader_open(const char *path, ags_format_t fmt, ags_reader_t **out, char *err, size_t errlen);
+/* The same over an open descriptor (a pipe or a socket), which the reader then owns. */
+int ags_reader_open_fd(int fd, const char *name, ags_format_t fmt, ags_reader_t **out, char *err, size_t errlen);
 /* Decode up to n events; returns the count; 0 at the end or on error (see ags_reader_error). */
 size_t ags_reader_next(ags_reader_t *r, ags_event_t *buf, size_t n);
 /* 0 if the trace was read cleanly so far, else an error code with a message naming the file,
@@ -33,6 +35,10 @@ ags_format_t ags_reader_format(const ags_reader_t *r);
 void ags_reader_progress(const ags_reader_t *r, uint64_t *done, uint64_t *total);
 /* For .agt: the event count from the header (0 if unknown). */
 uint64_t ags_reader_count_hint(const ags_reader_t *r);
+/* Lackey from a live recording: skip (and count) malformed lines — Valgrind interleaves a child's
+ * output between fork and exec with its parent's — instead of failing. */
+void ags_reader_set_lenient(ags_reader_t *r, int on);
+uint64_t ags_reader_skipped(const ags_reader_t *r);
 void ags_reader_close(ags_reader_t *r);
 
 typedef struct ags_writer ags_writer_t;

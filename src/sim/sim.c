@@ -359,6 +359,8 @@ static int do_event(ags_sim_t *s, const ags_event_t *ev)
         set_err(s, "unknown event type %u", ev->type);
         return AGS_E_FORMAT;
     }
+    if ((ev->type == AGS_EV_EXIT || ev->type == AGS_EV_EXEC) && !ags_guest_proc(&s->guest, ev->pid))
+        return AGS_OK; /* a process that never ran here (e.g. its exit was already seen): nothing to do */
     rc = ags_guest_switch(&s->guest, ev->pid, &p); /* syscalls run in their process's context */
     if (rc)
         return rc;

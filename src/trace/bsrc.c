@@ -12,7 +12,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#define CHUNK (1u << 20)
+#define CHUNK (1u << 18) /* 256 KiB steps; the decoded buffer grows on demand */
 
 const char *ags_comp_name(int c)
 {
@@ -52,6 +52,8 @@ static int raw_fill(ags_bsrc_t *b)
     return 0;
 }
 
+static int ags_bsrc_start(ags_bsrc_t *b);
+
 int ags_bsrc_open(ags_bsrc_t *b, const char *path, int skip)
 {
     (void)skip;
@@ -75,6 +77,19 @@ int ags_bsrc_open(ags_bsrc_t *b, const char *path, int skip)
                 b->file_size = (uint64_t)st.st_size;
         }
     }
+    return ags_bsrc_start(b);
+}
+
+int ags_bsrc_open_fd(ags_bsrc_t *b, int fd, const char *name)
+{
+    memset(b, 0, sizeof(*b));
+    b->name = name;
+    b->fd = fd;
+    return ags_bsrc_start(b);
+}
+
+static int ags_bsrc_start(ags_bsrc_t *b)
+{
     b->in_cap = CHUNK;
     b->cap = 2 * CHUNK;
     b->in = malloc(b->in_cap);
@@ -125,7 +140,7 @@ void ags_bsrc_close(ags_bsrc_t *b)
     } else if (b->comp == AGS_COMP_ZSTD && b->dec) {
         ZSTD_freeDStream(b->dec);
     }
-    if (b->fd > 0)
+    if (b->fd > 0 || (b->fd == 0 && b->name && strcmp(b->name, "<stdin>")))
         close(b->fd);
     free(b->in);
     free(b->buf);

@@ -30,6 +30,8 @@ struct ags_bsrc {
 
 /* Open; `path` "-" is standard input. Returns 0 or -1 with b->msg set. */
 int ags_bsrc_open(ags_bsrc_t *b, const char *path, int skip_offset);
+/* Open over an already open descriptor (a pipe or socket); it is closed by ags_bsrc_close. */
+int ags_bsrc_open_fd(ags_bsrc_t *b, int fd, const char *name);
 void ags_bsrc_close(ags_bsrc_t *b);
 /* Make at least `want` bytes available at buf[pos] (fewer only at the end). Returns the
  * number available, or -1 on an error (msg set). */

@@ -4,8 +4,10 @@
  * - Valgrind Lackey (--trace-mem=yes, optionally --trace-syscalls=yes): "I  addr,size" is an
  *   instruction fetch and one instruction; " L", " S", " M" are load, store, modify. SYSCALL lines
  *   of mmap, munmap, mprotect, brk and mremap become address-space events (a successful result
- *   only; async calls are completed by their "[async] --> Success" line). The process id comes
- *   from the "==PID==" banner. Other system calls are ignored.
+ *   only; async calls are completed by their "[async] --> Success" line); a successful clone
+ *   (without CLONE_VM), fork or vfork becomes a fork event naming the child, a successful
+ *   exit_group an exit event. The process id
+ *   comes from the "==PID==" banner. Other system calls are ignored.
  * - pinatrace ("ip: R|W addr"): each line is one memory access by the instruction at ip; an
  *   instruction fetch (3 instructions: roughly one x86 instruction in three accesses memory) is
  *   emitted when ip changes.
@@ -51,6 +53,9 @@ struct ags_reader {
     uint32_t lk_pid;
     uint64_t prev_ip;
     pending_t pend[8];
+    pending_t cont;         /* a SYSCALL line whose result comes on a " --> " continuation line */
+    int lenient;            /* skip (and count) malformed lines instead of failing */
+    uint64_t skipped;
     /* queue (one input unit may yield several events) */
     ags_event_t q[QMAX];
     size_t nq, qpos;
@@ -436,6 +441,11 @@ static void lk_syscall_event(ags_reader_t *r, uint32_t pid, const char *name, co
         e = qpush(r), e->type = AGS_EV_BRK, e->addr = res;
     } else if (!strcmp(name, "mremap")) {
         e = qpush(r), e->type = AGS_EV_MREMAP, e->addr = a[0], e->len = a[1], e->arg = res, e->arg2 = a[2];
+    } else if (!strcmp(name, "clone") || !strcmp(name, "fork") || !strcmp(name, "vfork")) {
+        /* a new process (a clone sharing the address space, CLONE_VM, is a thread: ignored) */
+        if (!res || res > UINT32_MAX || (!strcmp(name, "clone") && (a[0] & 0x100)))
+            return;
+        e = qpush(r), e->type = AGS_EV_FORK, e->arg = res;
     } else {
         return;
     }
@@ -457,6 +467,12 @@ static int lk_syscall(ags_reader_t *r, const char *s, const char *e)
     uint64_t res = 0;
     if (succ && !parse_hex(succ + 8, e, &res))
         return rerr(r, -7, "line %llu: malformed Success(...) result", (unsigned long long)r->line), -1;
+    if (find(p, e, ") exit_group(") && succ) { /* the process ends */
+        ags_event_t *x = qpush(r);
+        x->type = AGS_EV_EXIT;
+        x->pid = (uint32_t)pid;
+        return 0;
+    }
     const char *nm = find(p, e, " sys_");
     if (!nm) { /* completion of an async call */
         if (!find(p, e, "[async]"))
@@ -478,7 +494,7 @@ static int lk_syscall(ags_reader_t *r, const char *s, const char *e)
     memcpy(name, nm, nl);
     name[nl] = 0;
     if (strcmp(name, "mmap") && strcmp(name, "munmap") && strcmp(name, "mprotect") && strcmp(name, "brk") &&
-        strcmp(name, "mremap"))
+        strcmp(name, "mremap") && strcmp(name, "clone") && strcmp(name, "fork") && strcmp(name, "vfork"))
         return 0;
     uint64_t a[6] = { 0 };
     const char *ap = find(nm + nl, e, "(");
@@ -498,6 +514,12 @@ static int lk_syscall(ags_reader_t *r, const char *s, const char *e)
     }
     if (succ) {
         lk_syscall_event(r, (uint32_t)pid, name, a, res);
+    } else if (!failed && !find(p, e, "[async]")) { /* result on the next " --> " line */
+        r->cont.used = 1;
+        r->cont.pid = (uint32_t)pid;
+        r->cont.tid = (uint32_t)tid;
+        memcpy(r->cont.name, name, sizeof(name));
+        memcpy(r->cont.a, a, sizeof(a));
     } else if (!failed && find(p, e, "[async]")) {
         for (int i = 0; i < 8; i++)
             if (!r->pend[i].used) {
@@ -546,20 +568,36 @@ static size_t lackey_next(ags_reader_t *r, ags_event_t *out, size_t n)
             if (lk_syscall(r, s, e))
                 return k;
             continue;
-        } else if (len == 0 || (len >= 2 && ((s[0] == '-' && s[1] == '-') || (s[0] == '*' && s[1] == '*'))) ||
-                   (len >= 5 && !memcmp(s, " --> ", 5))) {
-            continue; /* valgrind's own messages; the tail of a multi-line SYSCALL message */
+        } else if (len >= 5 && !memcmp(s, " --> ", 5)) { /* the result line of a multi-line SYSCALL */
+            const char *succ = find(s, e, "Success(");
+            uint64_t res;
+            if (r->cont.used && succ && parse_hex(succ + 8, e, &res))
+                lk_syscall_event(r, r->cont.pid, r->cont.name, r->cont.a, res);
+            r->cont.used = 0;
+            continue;
+        } else if (len == 0 || (len >= 2 && ((s[0] == '-' && s[1] == '-') || (s[0] == '*' && s[1] == '*')))) {
+            continue; /* valgrind's own messages */
+        } else if (r->lenient) {
+            r->skipped++;
+            continue;
         } else {
             return k + rerr(r, -7, "line %llu: expected 'I  addr,size', ' L|S|M addr,size' or a SYSCALL line",
                                 (unsigned long long)r->line);
         }
-        uint64_t addr, size;
+        uint64_t addr = 0, size = 0;
         const char *q = parse_hex(p, e, &addr);
-        if (!q || q >= e || *q != ',' || !(q = parse_dec(q + 1, e, &size)) || q != e || size == 0 || size > 65535)
-            return k + rerr(r, -7, "line %llu: expected hex address, comma, decimal size", (unsigned long long)r->line);
-        if (!canon(r, addr))
+        int well = q && q < e && *q == ',' && (q = parse_dec(q + 1, e, &size)) != NULL && q == e && size > 0 &&
+                   size <= 65535;
+        if (!well || !canon(r, addr)) {
+            if (r->lenient) {
+                r->skipped++;
+                continue;
+            }
+            if (!well)
+                return k + rerr(r, -7, "line %llu: expected hex address, comma, decimal size", (unsigned long long)r->line);
             return k + rerr(r, -3, "line %llu: non-canonical address 0x%llx", (unsigned long long)r->line,
-                                (unsigned long long)addr);
+                            (unsigned long long)addr);
+        }
         qacc(r, r->lk_pid ? r->lk_pid : 1, addr, kind, (unsigned)size, kind == AGS_ACC_IFETCH);
     }
     return k;
@@ -682,7 +720,7 @@ static ags_format_t detect(ags_reader_t *r)
     return AGS_FMT_CHAMPSIM;
 }
 
-int ags_reader_open(const char *path, ags_format_t fmt, ags_reader_t **out, char *err, size_t errlen)
+static int reader_open(const char *path, int fd, ags_format_t fmt, ags_reader_t **out, char *err, size_t errlen)
 {
     *out = NULL;
     ags_reader_t *r = calloc(1, sizeof(*r));
@@ -691,7 +729,7 @@ int ags_reader_open(const char *path, ags_format_t fmt, ags_reader_t **out, char
         return -2;
     }
     r->va_bits = 48;
-    if (ags_bsrc_open(&r->b, path, 0)) {
+    if (fd >= 0 ? ags_bsrc_open_fd(&r->b, fd, path) : ags_bsrc_open(&r->b, path, 0)) {
         snprintf(err, errlen, "%s", r->b.msg);
         ags_reader_close(r);
         return -6;
@@ -721,6 +759,16 @@ int ags_reader_open(const char *path, ags_format_t fmt, ags_reader_t **out, char
     }
     *out = r;
     return 0;
+}
+
+int ags_reader_open(const char *path, ags_format_t fmt, ags_reader_t **out, char *err, size_t errlen)
+{
+    return reader_open(path, -1, fmt, out, err, errlen);
+}
+
+int ags_reader_open_fd(int fd, const char *name, ags_format_t fmt, ags_reader_t **out, char *err, size_t errlen)
+{
+    return reader_open(name, fd, fmt, out, err, errlen);
 }
 
 size_t ags_reader_next(ags_reader_t *r, ags_event_t *buf, size_t n)
@@ -759,6 +807,8 @@ void ags_reader_progress(const ags_reader_t *r, uint64_t *done, uint64_t *total)
 }
 
 uint64_t ags_reader_count_hint(const ags_reader_t *r) { return r->count_hint; }
+void ags_reader_set_lenient(ags_reader_t *r, int on) { r->lenient = on; }
+uint64_t ags_reader_skipped(const ags_reader_t *r) { return r->skipped; }
 
 void ags_reader_close(ags_reader_t *r)
 {

@@ -47,6 +47,15 @@ if command -v valgrind >/dev/null; then
   expect "record == lackey (translation)" "$(runs_key "$T/l3.json" $K3)" "$(runs_key "$T/l1.json" $K3)"
   expect "record: checksums equal across modes" \
     "$(python3 -c "import json;print(len({r['translation_checksum'] for r in json.load(open('$T/l3.json'))['runs']}))")" 1
+  # children: a shell that runs two programs -> 3 processes, 2 forks, 2 execs, 3 exits
+  printf '#!/bin/sh\n/bin/true\n/bin/true\n' > "$T/two.sh"; chmod +x "$T/two.sh"
+  "$B" record -o "$T/two.agt" --quiet -- "$T/two.sh" || no "record children"
+  "$B" info "$T/two.agt" > "$T/two.txt"
+  grep -q "^processes:    3$" "$T/two.txt" && ok || no "record children: $(cat "$T/two.txt")"
+  grep -q "fork 2 exec 2 exit 3" "$T/two.txt" && ok || no "record children events: $(grep events: "$T/two.txt")"
+  "$B" compare "$T/two.agt" --quiet --check --json "$T/two.json" >/dev/null || no "compare children trace"
+  expect "children: checksums equal" \
+    "$(python3 -c "import json;print(len({r['translation_checksum'] for r in json.load(open('$T/two.json'))['runs']}))")" 1
   "$B" record -o "$T/x.agt" --quiet -- /nonexistent/prog > /dev/null 2>&1; rc=$?
   [ $rc -ne 0 ] && [ ! -e "$T/x.agt" ] && ok || no "record of a missing program: rc=$rc"
 else

@@ -203,13 +203,16 @@ static void lackey(void)
         "SYSCALL[4242,1](9) sys_mmap ( 0x0, 4096, 3, 34, 4294967295, 0 ) --> [pre-success] Failure(0xc) \n"
         " M 04035010,8\n"
         "--4242-- a valgrind message\n"
+        "SYSCALL[4242,1](231) exit_group( 0 ) --> [pre-success] Success(0x0) \n"
         "==4242== \n";
     write_file(path("t.lackey"), log, strlen(log));
     ags_event_t ev[32];
     const char *e;
     size_t n = read_all(path("t.lackey"), AGS_FMT_AUTO, ev, 32, &e);
     CHECK(e == NULL);
-    CHECK_EQ(n, 8);
+    CHECK_EQ(n, 9);
+    CHECK_EQ(ev[8].type, AGS_EV_EXIT);
+    CHECK_EQ(ev[8].pid, 4242);
     CHECK_EQ(ev[0].type, AGS_EV_ACCESS);
     CHECK_EQ(ev[0].kind, AGS_ACC_IFETCH);
     CHECK_EQ(ev[0].addr, 0x401ab70);

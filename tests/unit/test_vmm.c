@@ -367,6 +367,15 @@ static void agile_young_exit(void)
     sim_feed(s, &e);
     CHECK_EQ(st_of(s, AGS_MODE_AGILE).shadow_pages_built, 0);
     CHECK(st_of(s, AGS_MODE_SHADOW).shadow_pages_built >= 4);
+    /* an exit of a process that is gone (or never ran) changes nothing */
+    ags_guest_stats_t g0, g1;
+    ags_sim_guest_stats(s, &g0);
+    EXIT(&e, 1);
+    EXIT(&e, 77);
+    sim_feed(s, &e);
+    ags_sim_guest_stats(s, &g1);
+    CHECK_EQ(g1.processes, g0.processes);
+    CHECK_EQ(g1.exits, g0.exits);
     ags_sim_destroy(s);
 }
 

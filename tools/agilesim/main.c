@@ -1,6 +1,7 @@
 /* agilesim — command-line tool. The only place that prints or exits.
  * Model notes: none — option parsing, progress, signal handling and output files. */
 #include "agilesim/agilesim.h"
+#include "record.h"
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -914,72 +915,12 @@ static int record_command(opts_t *o, char **cmd)
 {
     if (!o->output)
         die(EXIT_USAGE, "record: -o OUT.agt is required");
-    int pfd[2];
-    if (pipe(pfd))
-        die(1, "record: pipe: %s", strerror(errno));
-    ags_writer_t *w;
-    char err[512];
-    if (ags_writer_open(o->output, o->zstd, &w, err, sizeof(err)))
-        die(EXIT_USAGE, "%s", err);
-    pid_t child = fork();
-    if (child < 0)
-        die(1, "record: fork: %s", strerror(errno));
-    if (child == 0) {
-        close(pfd[0]);
-        char logfd[32];
-        snprintf(logfd, sizeof(logfd), "--log-fd=%d", pfd[1]);
-        size_t n = 0;
-        while (cmd[n])
-            n++;
-        char **av = calloc(n + 6, sizeof(char *));
-        av[0] = "valgrind";
-        av[1] = "--tool=lackey";
-        av[2] = "--trace-mem=yes";
-        av[3] = "--trace-syscalls=yes";
-        av[4] = logfd;
-        for (size_t i = 0; i < n; i++)
-            av[5 + i] = cmd[i];
-        execvp("valgrind", av);
-        fprintf(stderr, "agilesim: record: cannot run valgrind: %s\n", strerror(errno));
-        _exit(127);
-    }
-    close(pfd[1]);
-    char path[64];
-    snprintf(path, sizeof(path), "/dev/fd/%d", pfd[0]);
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    source_t src;
-    memset(&src, 0, sizeof(src));
-    src.name = cmd[0];
-    if (ags_reader_open(path, AGS_FMT_LACKEY, &src.r, err, sizeof(err))) {
-        ags_writer_close(w, 0, NULL, 0);
-        waitpid(child, NULL, 0);
-        die(1, "record: %s", err);
-    }
-    uint64_t events;
-    int rc = pump_to_writer(&src, w, o->output, &events);
-    source_close(&src);
-    close(pfd[0]);
-    int wst = 0;
-    while (waitpid(child, &wst, 0) < 0 && errno == EINTR)
-        ;
-    if (rc)
-        return rc;
-    if (WIFEXITED(wst) && WEXITSTATUS(wst) == 127 && !events) {
-        ags_writer_close(w, 0, NULL, 0);
-        die(1, "record: valgrind could not run %s", cmd[0]);
-    }
-    if (ags_writer_close(w, 1, err, sizeof(err)))
-        die(1, "%s", err);
-    if (!o->quiet)
-        fprintf(stderr, "agilesim: recorded %llu events of %s to %s%s\n", (unsigned long long)events, cmd[0],
-                o->output, g_stop ? " (interrupted)" : "");
-    if (WIFEXITED(wst) && WEXITSTATUS(wst))
-        fprintf(stderr, "agilesim: note: %s exited with status %d\n", cmd[0], WEXITSTATUS(wst));
-    return g_stop ? EXIT_SIGNAL : 0;
+    return ags_cli_record(o->output, o->zstd, o->quiet, cmd, &g_stop);
 }
 
 int main(int argc, char **argv)
