@@ -35,6 +35,12 @@ for L in 1:4 2:8 3:12 4:16 5:24; do
   expect "agile force ${L%%:*}" "$(json "$T/f.json" "d['runs'][0]['walk_refs']/d['runs'][0]['walks']")" "${L##*:}.0"
 done
 
+# --- every workload: shadow walks like native (4), nested 24, with walk caches off
+"$B" compare $OFF --pwc off --ntlb off --accesses 30000 --json "$T/all.json" >/dev/null || no "suite, caches off"
+expect "suite refs/walk" "$(json "$T/all.json" "sorted({(r['mode'], r['walk_refs']/r['walks']) for r in d['runs']})")" \
+  "[('agile', 24.0), ('native', 4.0), ('nested', 24.0), ('shadow', 4.0)]"
+expect "suite checksums" "$(json "$T/all.json" "all(len({r['translation_checksum'] for r in d['runs'] if r['workload']==w})==1 for w in {r['workload'] for r in d['runs']})")" True
+
 # --- reports: JSON keys of design §8, CSV, SVG
 "$B" compare --workload gups --accesses 50000 --footprint 64m --quiet --interval 20000 \
     --json "$T/r.json" --csv "$T/r.csv" --svg "$T/r.svg" > "$T/out.txt" || no "compare with reports"
@@ -111,6 +117,21 @@ expect "interrupted flag" "$(json "$T/i.json" "all(r['interrupted'] for r in d['
 expect "partial accesses" "$(json "$T/i.json" "0 < d['runs'][0]['accesses'] < 2000000000")" True
 python3 -c "import csv,sys; rows=list(csv.DictReader(open(sys.argv[1]))); assert len(rows)==4 and rows[0]['interrupted']=='1'" "$T/i.csv" && ok || no "interrupted CSV"
 grep -q "interrupted" "$T/i.txt" && ok || no "interrupted text"
+
+# --- who wins where (issues 3 and 4), at a reduced but warmed-up size: on static (stable) shadow
+# beats nested; on compile (churn) nested beats shadow; agile is within 2% of the better one
+# (the scan interval is scaled down with the run: 2M instead of 10M instructions)
+"$B" compare static compile --quiet --accesses 3M --warmup 3M --footprint 16m --agile-interval 2M --json "$T/w.json" >/dev/null
+python3 - "$T/w.json" <<'PY' || no "mode ordering"
+import json, sys
+runs = json.load(open(sys.argv[1]))["runs"]
+c = {(r["workload"], r["mode"]): r["cycles"]["total"] for r in runs}
+assert c[("static", "shadow")] < c[("static", "nested")], c
+assert c[("compile", "nested")] < c[("compile", "shadow")], c
+for w in ("static", "compile"):
+    best = min(c[(w, "shadow")], c[(w, "nested")])
+    assert c[(w, "agile")] <= 1.02 * best, (w, c[(w, "agile")], best)
+PY
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

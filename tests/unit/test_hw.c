@@ -128,8 +128,43 @@ static void test_walk_caches(void)
     ags_sim_destroy(s);
 }
 
+/* Cycle arithmetic of one walk per mode, caches on (L1 4, L2 14, LLC 54, DRAM 200), no PWC or
+ * nested TLB. Guest frames 256.. (root, L3, L2, L1, data) lie in one EPT L1 line (8 entries).
+ *  native:  4 guest entries, each a DRAM miss                                     =  800
+ *  nested:  gCR3's host walk 4 x 200; 4 guest entries x 200; the host walks of the
+ *           L3, L2, L1 tables' and the data page's gPAs hit the same four EPT lines
+ *           in L1: 4 x (4 x 4)                                                   = 1664
+ *  shadow:  the walk aborted by the hidden fault reads the root entry (200); the
+ *           retry: root entry in L1 (4), three new shadow pages from DRAM (600)   =  804
+ *  agile (root nested): as nested                                                 = 1664 */
+static void test_walk_cycles(void)
+{
+    ags_config_t c;
+    ags_config_defaults(&c);
+    c.modes = AGS_MODES_ALL;
+    c.check = 1;
+    c.pwc_on = 0;
+    c.ntlb_on = 0;
+    ags_sim_t *s = sim_new(&c);
+    evs_t e = { .n = 0 };
+    LOAD(&e, 1, 0x7f0000000000ULL);
+    sim_feed(s, &e);
+    ags_sim_finish(s);
+    CHECK_EQ(st_of(s, AGS_MODE_NATIVE).cycles.walk, 800);
+    CHECK_EQ(st_of(s, AGS_MODE_NESTED).cycles.walk, 1664);
+    CHECK_EQ(st_of(s, AGS_MODE_SHADOW).cycles.walk, 804);
+    CHECK_EQ(st_of(s, AGS_MODE_AGILE).cycles.walk, 1664);
+    /* totals: 1 instruction x CPI 1 + walk + VMM + 1000 (the guest's fault handler) */
+    ags_stats_t sh = st_of(s, AGS_MODE_SHADOW);
+    CHECK_EQ(sh.cycles.total, 1 + 804 + sh.cycles.vmm + 1000);
+    CHECK_EQ(sh.cycles.vmm, 2500 /* cr3 */ + 2500 /* #PF */ + 3500 /* root write */ + 2500 /* fill */);
+    CHECK_EQ(st_of(s, AGS_MODE_NATIVE).cycles.total, 1 + 800 + 1000);
+    ags_sim_destroy(s);
+}
+
 int main(void)
 {
+    test_walk_cycles();
     test_sa_lru();
     test_tlb();
     test_cache();
