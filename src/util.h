@@ -34,4 +34,15 @@ static inline int ags_canonical(uint64_t va, unsigned bits)
     return (uint64_t)s == va;
 }
 
+/* An open-addressing set of 64-bit keys (any value), cleared in place. */
+typedef struct {
+    uint64_t *slot;     /* key + 1; 0 = empty */
+    size_t cap, n;
+} ags_u64set_t;
+
+int ags_u64set_add(ags_u64set_t *s, uint64_t key);   /* 0, or -1 when out of memory */
+int ags_u64set_has(const ags_u64set_t *s, uint64_t key);
+void ags_u64set_clear(ags_u64set_t *s);
+void ags_u64set_free(ags_u64set_t *s);
+
 #endif

@@ -268,7 +268,8 @@ int ags_guest_switch(ags_guest_t *g, uint32_t pid, ags_proc_t **out)
 
 /* ------------------------------------------------------------------ VMAs */
 
-static ags_vma_t *vma_find(ags_proc_t *p, uint64_t va)
+/* Index of the first VMA that ends after va (nvma if none). */
+static size_t vma_lower(const ags_proc_t *p, uint64_t va)
 {
     size_t lo = 0, hi = p->nvma;
     while (lo < hi) {
@@ -278,9 +279,13 @@ static ags_vma_t *vma_find(ags_proc_t *p, uint64_t va)
         else
             hi = mid;
     }
-    if (lo < p->nvma && p->vma[lo].start <= va)
-        return &p->vma[lo];
-    return NULL;
+    return lo;
+}
+
+static ags_vma_t *vma_find(ags_proc_t *p, uint64_t va)
+{
+    size_t i = vma_lower(p, va);
+    return i < p->nvma && p->vma[i].start <= va ? &p->vma[i] : NULL;
 }
 
 /* Remove [s,e) from the VMA list, splitting as needed. */
@@ -316,15 +321,8 @@ static int vma_remove(ags_proc_t *p, uint64_t s, uint64_t e)
 /* Does any VMA overlap [s, e)? */
 static int vma_overlaps(const ags_proc_t *p, uint64_t s, uint64_t e)
 {
-    size_t lo = 0, hi = p->nvma;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (p->vma[mid].end <= s)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < p->nvma && p->vma[lo].start < e;
+    size_t i = vma_lower(p, s);
+    return i < p->nvma && p->vma[i].start < e;
 }
 
 static int vma_insert(ags_proc_t *p, uint64_t s, uint64_t e, uint32_t prot)

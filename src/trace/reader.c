@@ -535,7 +535,11 @@ static int lk_syscall(ags_reader_t *r, const char *s, const char *e)
     return 0;
 }
 
-static size_t lackey_next(ags_reader_t *r, ags_event_t *out, size_t n)
+/* Readers that turn one input unit (a line, a record) into up to QMAX queued events share this
+ * driver. A unit function returns 1 to go on, 0 at the end, -1 on an error (set by rerr). */
+typedef int (*unit_fn)(ags_reader_t *r);
+
+static size_t queued_next(ags_reader_t *r, ags_event_t *out, size_t n, unit_fn unit)
 {
     size_t k = 0;
     while (k < n) {
@@ -544,150 +548,139 @@ static size_t lackey_next(ags_reader_t *r, ags_event_t *out, size_t n)
             continue;
         }
         r->nq = r->qpos = 0;
-        const char *s, *e;
-        int rc = next_line(r, &s, &e);
-        if (rc <= 0)
+        if (unit(r) <= 0)
             return k;
-        if (e > s && e[-1] == '\r')
-            e--;
-        size_t len = (size_t)(e - s);
-        unsigned kind;
-        const char *p;
-        if (len >= 3 && s[0] == 'I' && s[1] == ' ' && s[2] == ' ') {
-            kind = AGS_ACC_IFETCH;
-            p = s + 3;
-        } else if (len >= 3 && s[0] == ' ' && s[2] == ' ' && (s[1] == 'L' || s[1] == 'S' || s[1] == 'M')) {
-            kind = s[1] == 'L' ? AGS_ACC_LOAD : s[1] == 'S' ? AGS_ACC_STORE : AGS_ACC_MODIFY;
-            p = s + 3;
-        } else if (len >= 2 && s[0] == '=' && s[1] == '=') {
-            uint64_t pid;
-            if (!r->lk_pid && parse_dec(s + 2, e, &pid) && pid && pid <= UINT32_MAX)
-                r->lk_pid = (uint32_t)pid;
-            continue;
-        } else if (len >= 8 && !memcmp(s, "SYSCALL[", 8)) {
-            if (lk_syscall(r, s, e))
-                return k;
-            continue;
-        } else if (len >= 5 && !memcmp(s, " --> ", 5)) { /* the result line of a multi-line SYSCALL */
-            const char *succ = find(s, e, "Success(");
-            uint64_t res;
-            if (r->cont.used && succ && parse_hex(succ + 8, e, &res))
-                lk_syscall_event(r, r->cont.pid, r->cont.name, r->cont.a, res);
-            r->cont.used = 0;
-            continue;
-        } else if (len == 0 || (len >= 2 && ((s[0] == '-' && s[1] == '-') || (s[0] == '*' && s[1] == '*')))) {
-            continue; /* valgrind's own messages */
-        } else if (r->lenient) {
-            r->skipped++;
-            continue;
-        } else {
-            return k + rerr(r, -7, "line %llu: expected 'I  addr,size', ' L|S|M addr,size' or a SYSCALL line",
-                                (unsigned long long)r->line);
-        }
-        uint64_t addr = 0, size = 0;
-        const char *q = parse_hex(p, e, &addr);
-        int well = q && q < e && *q == ',' && (q = parse_dec(q + 1, e, &size)) != NULL && q == e && size > 0 &&
-                   size <= 65535;
-        if (!well || !canon(r, addr)) {
-            if (r->lenient) {
-                r->skipped++;
-                continue;
-            }
-            if (!well)
-                return k + rerr(r, -7, "line %llu: expected hex address, comma, decimal size", (unsigned long long)r->line);
-            return k + rerr(r, -3, "line %llu: non-canonical address 0x%llx", (unsigned long long)r->line,
-                            (unsigned long long)addr);
-        }
-        qacc(r, r->lk_pid ? r->lk_pid : 1, addr, kind, (unsigned)size, kind == AGS_ACC_IFETCH);
     }
     return k;
+}
+
+#define UERR(...) (rerr(__VA_ARGS__), -1)
+
+/* The next text line without its line ending; 0 at the end, -1 on error. */
+static int text_line(ags_reader_t *r, const char **s, const char **e)
+{
+    int rc = next_line(r, s, e);
+    if (rc > 0 && *e > *s && (*e)[-1] == '\r')
+        --*e;
+    return rc;
+}
+
+static int lackey_unit(ags_reader_t *r)
+{
+    const char *s, *e;
+    int rc = text_line(r, &s, &e);
+    if (rc <= 0)
+        return rc;
+    size_t len = (size_t)(e - s);
+    unsigned kind;
+    const char *p;
+    if (len >= 3 && s[0] == 'I' && s[1] == ' ' && s[2] == ' ') {
+        kind = AGS_ACC_IFETCH;
+        p = s + 3;
+    } else if (len >= 3 && s[0] == ' ' && s[2] == ' ' && (s[1] == 'L' || s[1] == 'S' || s[1] == 'M')) {
+        kind = s[1] == 'L' ? AGS_ACC_LOAD : s[1] == 'S' ? AGS_ACC_STORE : AGS_ACC_MODIFY;
+        p = s + 3;
+    } else if (len >= 2 && s[0] == '=' && s[1] == '=') {
+        uint64_t pid;
+        if (!r->lk_pid && parse_dec(s + 2, e, &pid) && pid && pid <= UINT32_MAX)
+            r->lk_pid = (uint32_t)pid;
+        return 1;
+    } else if (len >= 8 && !memcmp(s, "SYSCALL[", 8)) {
+        return lk_syscall(r, s, e) ? -1 : 1;
+    } else if (len >= 5 && !memcmp(s, " --> ", 5)) { /* the result line of a multi-line SYSCALL */
+        const char *succ = find(s, e, "Success(");
+        uint64_t res;
+        if (r->cont.used && succ && parse_hex(succ + 8, e, &res))
+            lk_syscall_event(r, r->cont.pid, r->cont.name, r->cont.a, res);
+        r->cont.used = 0;
+        return 1;
+    } else if (len == 0 || (len >= 2 && ((s[0] == '-' && s[1] == '-') || (s[0] == '*' && s[1] == '*')))) {
+        return 1; /* valgrind's own messages */
+    } else if (r->lenient) {
+        r->skipped++;
+        return 1;
+    } else {
+        return UERR(r, -7, "line %llu: expected 'I  addr,size', ' L|S|M addr,size' or a SYSCALL line",
+                    (unsigned long long)r->line);
+    }
+    uint64_t addr = 0, size = 0;
+    const char *q = parse_hex(p, e, &addr);
+    int well = q && q < e && *q == ',' && (q = parse_dec(q + 1, e, &size)) != NULL && q == e && size > 0 &&
+               size <= 65535;
+    if (!well || !canon(r, addr)) {
+        if (r->lenient) {
+            r->skipped++;
+            return 1;
+        }
+        if (!well)
+            return UERR(r, -7, "line %llu: expected hex address, comma, decimal size", (unsigned long long)r->line);
+        return UERR(r, -3, "line %llu: non-canonical address 0x%llx", (unsigned long long)r->line,
+                    (unsigned long long)addr);
+    }
+    qacc(r, r->lk_pid ? r->lk_pid : 1, addr, kind, (unsigned)size, kind == AGS_ACC_IFETCH);
+    return 1;
 }
 
 /* ------------------------------------------------------------------ pinatrace */
 
-static size_t pina_next(ags_reader_t *r, ags_event_t *out, size_t n)
+static int pina_unit(ags_reader_t *r)
 {
-    size_t k = 0;
-    while (k < n) {
-        if (r->qpos < r->nq) {
-            out[k++] = r->q[r->qpos++];
-            continue;
-        }
-        r->nq = r->qpos = 0;
-        const char *s, *e;
-        int rc = next_line(r, &s, &e);
-        if (rc <= 0)
-            return k;
-        if (e > s && e[-1] == '\r')
-            e--;
-        if (s == e || *s == '#')
-            continue;
-        uint64_t ip, addr;
-        const char *p = parse_hex(s, e, &ip);
-        if (!p || e - p < 4 || p[0] != ':' || p[1] != ' ' || (p[2] != 'R' && p[2] != 'W') || p[3] != ' ')
-            return k + rerr(r, -7, "line %llu: expected 'ip: R|W addr'", (unsigned long long)r->line);
-        unsigned kind = p[2] == 'R' ? AGS_ACC_LOAD : AGS_ACC_STORE;
-        const char *q = parse_hex(p + 4, e, &addr);
-        if (!q || q != e)
-            return k + rerr(r, -7, "line %llu: expected a hex address after R/W", (unsigned long long)r->line);
-        if (!canon(r, addr) || !canon(r, ip))
-            return k + rerr(r, -3, "line %llu: non-canonical address 0x%llx", (unsigned long long)r->line,
-                                (unsigned long long)(canon(r, addr) ? ip : addr));
-        if (ip != r->prev_ip) {
-            qacc(r, 1, ip, AGS_ACC_IFETCH, 4, 3);
-            r->prev_ip = ip;
-        }
-        qacc(r, 1, addr, kind, 8, 0);
+    const char *s, *e;
+    int rc = text_line(r, &s, &e);
+    if (rc <= 0)
+        return rc;
+    if (s == e || *s == '#')
+        return 1;
+    uint64_t ip, addr;
+    const char *p = parse_hex(s, e, &ip);
+    if (!p || e - p < 4 || p[0] != ':' || p[1] != ' ' || (p[2] != 'R' && p[2] != 'W') || p[3] != ' ')
+        return UERR(r, -7, "line %llu: expected 'ip: R|W addr'", (unsigned long long)r->line);
+    unsigned kind = p[2] == 'R' ? AGS_ACC_LOAD : AGS_ACC_STORE;
+    const char *q = parse_hex(p + 4, e, &addr);
+    if (!q || q != e)
+        return UERR(r, -7, "line %llu: expected a hex address after R/W", (unsigned long long)r->line);
+    if (!canon(r, addr) || !canon(r, ip))
+        return UERR(r, -3, "line %llu: non-canonical address 0x%llx", (unsigned long long)r->line,
+                    (unsigned long long)(canon(r, addr) ? ip : addr));
+    if (ip != r->prev_ip) {
+        qacc(r, 1, ip, AGS_ACC_IFETCH, 4, 3);
+        r->prev_ip = ip;
     }
-    return k;
+    qacc(r, 1, addr, kind, 8, 0);
+    return 1;
 }
 
 /* ------------------------------------------------------------------ ChampSim */
 
-static size_t champsim_next(ags_reader_t *r, ags_event_t *out, size_t n)
+static int champsim_unit(ags_reader_t *r)
 {
-    size_t k = 0;
-    while (k < n) {
-        if (r->qpos < r->nq) {
-            out[k++] = r->q[r->qpos++];
-            continue;
-        }
-        r->nq = r->qpos = 0;
-        long av = ags_bsrc_need(&r->b, 64);
-        if (av < 0)
-            return k + rerr(r, -7, "%s", r->b.msg + strlen(r->b.name) + 2);
-        if (av == 0)
-            return k;
-        uint64_t off = r->b.base + r->b.pos;
-        if (av < 64)
-            return k + rerr(r, -7, "truncated record at byte %llu (%ld of 64 bytes)", (unsigned long long)off, av);
-        const uint8_t *p = r->b.buf + r->b.pos;
-        r->b.pos += 64;
-        uint64_t ip = agt_get_u64le(p);
-        if (!canon(r, ip))
-            return k + rerr(r, -3, "record at byte %llu: non-canonical ip 0x%llx", (unsigned long long)off,
-                                (unsigned long long)ip);
-        qacc(r, 1, ip, AGS_ACC_IFETCH, 4, 1);
-        for (int i = 0; i < 4; i++) { /* src_mem at 32 */
-            uint64_t a = agt_get_u64le(p + 32 + 8 * i);
+    long av = ags_bsrc_need(&r->b, 64);
+    if (av < 0)
+        return UERR(r, -7, "%s", r->b.msg + strlen(r->b.name) + 2);
+    if (av == 0)
+        return 0;
+    uint64_t off = r->b.base + r->b.pos;
+    if (av < 64)
+        return UERR(r, -7, "truncated record at byte %llu (%ld of 64 bytes)", (unsigned long long)off, av);
+    const uint8_t *p = r->b.buf + r->b.pos;
+    r->b.pos += 64;
+    uint64_t ip = agt_get_u64le(p);
+    if (!canon(r, ip))
+        return UERR(r, -3, "record at byte %llu: non-canonical ip 0x%llx", (unsigned long long)off, (unsigned long long)ip);
+    qacc(r, 1, ip, AGS_ACC_IFETCH, 4, 1);
+    /* src_mem[4] at offset 32: loads; dst_mem[2] at offset 16: stores */
+    static const struct { unsigned off, n, kind; } mem[2] = { { 32, 4, AGS_ACC_LOAD }, { 16, 2, AGS_ACC_STORE } };
+    for (int m = 0; m < 2; m++)
+        for (unsigned i = 0; i < mem[m].n; i++) {
+            uint64_t a = agt_get_u64le(p + mem[m].off + 8 * i);
             if (!a)
                 continue;
             if (!canon(r, a))
-                return k + rerr(r, -3, "record at byte %llu: non-canonical address 0x%llx", (unsigned long long)off,
-                                    (unsigned long long)a);
-            qacc(r, 1, a, AGS_ACC_LOAD, 8, 0);
+                return UERR(r, -3, "record at byte %llu: non-canonical address 0x%llx", (unsigned long long)off,
+                            (unsigned long long)a);
+            qacc(r, 1, a, mem[m].kind, 8, 0);
         }
-        for (int i = 0; i < 2; i++) { /* dst_mem at 16 */
-            uint64_t a = agt_get_u64le(p + 16 + 8 * i);
-            if (!a)
-                continue;
-            if (!canon(r, a))
-                return k + rerr(r, -3, "record at byte %llu: non-canonical address 0x%llx", (unsigned long long)off,
-                                    (unsigned long long)a);
-            qacc(r, 1, a, AGS_ACC_STORE, 8, 0);
-        }
-    }
-    return k;
+    return 1;
 }
 
 /* ------------------------------------------------------------------ open / dispatch */
@@ -777,9 +770,9 @@ size_t ags_reader_next(ags_reader_t *r, ags_event_t *buf, size_t n)
         return 0;
     switch (r->fmt) {
     case AGS_FMT_AGT: return agt_next(r, buf, n);
-    case AGS_FMT_LACKEY: return lackey_next(r, buf, n);
-    case AGS_FMT_PINATRACE: return pina_next(r, buf, n);
-    case AGS_FMT_CHAMPSIM: return champsim_next(r, buf, n);
+    case AGS_FMT_LACKEY: return queued_next(r, buf, n, lackey_unit);
+    case AGS_FMT_PINATRACE: return queued_next(r, buf, n, pina_unit);
+    case AGS_FMT_CHAMPSIM: return queued_next(r, buf, n, champsim_unit);
     default: return 0;
     }
 }

@@ -57,58 +57,10 @@ static void flush_walk_caches(ags_vmm_t *v)
     ags_walker_flush_guest(v->walker);
 }
 
-/* dirty set: open addressing over host-page numbers (+1; 0 = empty) */
-static void dirty_mark(ags_vmm_t *v, uint64_t hpa)
-{
-    uint64_t key = (hpa >> v->ept->page_shift) + 1;
-    if (v->dirty_n * 2 >= v->dirty_cap) {
-        size_t ncap = v->dirty_cap ? v->dirty_cap * 2 : 1024;
-        uint64_t *n = calloc(ncap, sizeof(uint64_t));
-        if (!n)
-            return;
-        for (size_t i = 0; i < v->dirty_cap; i++) {
-            uint64_t k = v->dirty[i];
-            if (!k)
-                continue;
-            size_t j = ags_mix64(k) & (ncap - 1);
-            while (n[j])
-                j = (j + 1) & (ncap - 1);
-            n[j] = k;
-        }
-        free(v->dirty);
-        v->dirty = n;
-        v->dirty_cap = ncap;
-    }
-    size_t j = ags_mix64(key) & (v->dirty_cap - 1);
-    while (v->dirty[j]) {
-        if (v->dirty[j] == key)
-            return;
-        j = (j + 1) & (v->dirty_cap - 1);
-    }
-    v->dirty[j] = key;
-    v->dirty_n++;
-}
-
-static int dirty_test(const ags_vmm_t *v, uint64_t hpa)
-{
-    if (!v->dirty_cap)
-        return 0;
-    uint64_t key = (hpa >> v->ept->page_shift) + 1;
-    size_t j = ags_mix64(key) & (v->dirty_cap - 1);
-    while (v->dirty[j]) {
-        if (v->dirty[j] == key)
-            return 1;
-        j = (j + 1) & (v->dirty_cap - 1);
-    }
-    return 0;
-}
-
-static void dirty_clear(ags_vmm_t *v)
-{
-    if (v->dirty_cap)
-        memset(v->dirty, 0, v->dirty_cap * sizeof(uint64_t));
-    v->dirty_n = 0;
-}
+/* dirty flags by host page number */
+static void dirty_mark(ags_vmm_t *v, uint64_t hpa) { ags_u64set_add(&v->dirty, hpa >> v->ept->page_shift); }
+static int dirty_test(const ags_vmm_t *v, uint64_t hpa) { return ags_u64set_has(&v->dirty, hpa >> v->ept->page_shift); }
+static void dirty_clear(ags_vmm_t *v) { ags_u64set_clear(&v->dirty); }
 
 /* ------------------------------------------------------------------ shadow pages */
 
@@ -662,7 +614,7 @@ void ags_vmm_fini(ags_vmm_t *v)
     free(v->free_sp);
     free(v->slot);
     free(v->unsync_list);
-    free(v->dirty);
+    ags_u64set_free(&v->dirty);
     free(v->cr3c);
     memset(v, 0, sizeof(*v));
 }

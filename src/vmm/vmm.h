@@ -12,6 +12,7 @@
 #include "hw/walk.h"
 #include "mem/mem.h"
 #include "vmm/ept.h"
+#include "util.h"
 
 #define AGS_NO_SP 0u   /* shadow page ids start at 1 */
 
@@ -56,8 +57,7 @@ typedef struct {
     size_t nunsync, capunsync;
 
     /* agile: dirty flags (model of EPT D bits) by host page number */
-    uint64_t *dirty;
-    size_t dirty_cap, dirty_n;
+    ags_u64set_t dirty;
 
     /* agile: gCR3 -> sCR3 cache (pids, LRU first) */
     uint32_t *cr3c;

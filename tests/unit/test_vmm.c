@@ -8,6 +8,15 @@
 #define AGILE (1u << AGS_MODE_AGILE)
 static const uint64_t A = 0x7f0000000000ULL;
 
+static void seq_mmap_touch3_munmap(evs_t *e)
+{
+    MMAP(e, 1, A, 3 * 4096);
+    LOAD(e, 1, A);
+    LOAD(e, 1, A + 4096);
+    LOAD(e, 1, A + 8192);
+    MUNMAP(e, 1, A, 3 * 4096);
+}
+
 /* mmap + touch 3 pages + munmap. Shadow, by hand:
  *  process creation: CR3 write                                  cr3 1
  *  touch A:   #PF intercepted (1), root-entry write trapped (1: only the root is shadowed),
@@ -21,11 +30,7 @@ static void shadow_mmap_touch_munmap(void)
     cfg_bare(&c, NATIVE | NESTED | SHADOW | AGILE);
     ags_sim_t *s = sim_new(&c);
     evs_t e = { .n = 0 };
-    MMAP(&e, 1, A, 3 * 4096);
-    LOAD(&e, 1, A);
-    LOAD(&e, 1, A + 4096);
-    LOAD(&e, 1, A + 8192);
-    MUNMAP(&e, 1, A, 3 * 4096);
+    seq_mmap_touch3_munmap(&e);
     sim_feed(s, &e);
     ags_sim_finish(s);
     ags_stats_t sh = st_of(s, AGS_MODE_SHADOW), ne = st_of(s, AGS_MODE_NESTED), ag = st_of(s, AGS_MODE_AGILE);
@@ -64,11 +69,7 @@ static void warmup_excludes(void)
     c.warmup = 1;
     ags_sim_t *s = sim_new(&c);
     evs_t e = { .n = 0 };
-    MMAP(&e, 1, A, 3 * 4096);
-    LOAD(&e, 1, A);
-    LOAD(&e, 1, A + 4096);
-    LOAD(&e, 1, A + 8192);
-    MUNMAP(&e, 1, A, 3 * 4096);
+    seq_mmap_touch3_munmap(&e);
     sim_feed(s, &e);
     ags_sim_finish(s);
     ags_stats_t sh = st_of(s, AGS_MODE_SHADOW);

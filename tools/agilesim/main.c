@@ -2,6 +2,7 @@
  * Model notes: none — option parsing, progress, signal handling and output files. */
 #include "agilesim/agilesim.h"
 #include "record.h"
+#include "util.h"
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -821,40 +822,6 @@ static int convert_command(opts_t *o)
     return 0;
 }
 
-typedef struct {
-    uint64_t *key;
-    size_t cap, n;
-} pageset_t;
-
-static void pageset_add(pageset_t *s, uint64_t k)
-{
-    k++;
-    if (s->n * 2 >= s->cap) {
-        size_t nc = s->cap ? s->cap * 2 : 1 << 16;
-        uint64_t *nk = calloc(nc, sizeof(uint64_t));
-        if (!nk)
-            die(1, "out of memory");
-        for (size_t i = 0; i < s->cap; i++)
-            if (s->key[i]) {
-                size_t j = (s->key[i] * 0x9e3779b97f4a7c15ULL >> 20) & (nc - 1);
-                while (nk[j])
-                    j = (j + 1) & (nc - 1);
-                nk[j] = s->key[i];
-            }
-        free(s->key);
-        s->key = nk;
-        s->cap = nc;
-    }
-    size_t j = (k * 0x9e3779b97f4a7c15ULL >> 20) & (s->cap - 1);
-    while (s->key[j]) {
-        if (s->key[j] == k)
-            return;
-        j = (j + 1) & (s->cap - 1);
-    }
-    s->key[j] = k;
-    s->n++;
-}
-
 static int info_command(opts_t *o)
 {
     if (o->nworkloads != 1)
@@ -865,7 +832,7 @@ static int info_command(opts_t *o)
     uint64_t kinds[4] = { 0 }, types[AGS_EV_TYPE_COUNT] = { 0 }, instr = 0, lo = UINT64_MAX, hi = 0;
     uint32_t pids[64];
     size_t npids = 0;
-    pageset_t pages = { 0 };
+    ags_u64set_t pages = { 0 };
     size_t n;
     const char *rerr = NULL;
     while ((n = source_next(&src, buf, 4096, &rerr)) > 0) {
@@ -881,7 +848,8 @@ static int info_command(opts_t *o)
             if (e->type != AGS_EV_ACCESS)
                 continue;
             kinds[e->kind & 3]++;
-            pageset_add(&pages, ((uint64_t)e->pid << 40) ^ (e->addr >> 12));
+            if (ags_u64set_add(&pages, ((uint64_t)e->pid << 40) ^ (e->addr >> 12)))
+                die(1, "out of memory");
             lo = e->addr < lo ? e->addr : lo;
             hi = e->addr > hi ? e->addr : hi;
         }
@@ -905,7 +873,7 @@ static int info_command(opts_t *o)
     for (unsigned t = 1; t < AGS_EV_TYPE_COUNT; t++)
         printf(" %s %llu", ags_event_type_name(t), (unsigned long long)types[t]);
     printf("\n");
-    free(pages.key);
+    ags_u64set_free(&pages);
     free(buf);
     source_close(&src);
     return 0;
