@@ -726,7 +726,7 @@ static int run_command(opts_t *o)
     }
     if (status) {
         out_abort_all();
-        return status;
+        goto done;
     }
     ags_report_t rep = { o->cmd, &o->cfg, o->accesses, o->footprint, o->seed, runs, nruns, ivs, nivs };
     ags_report_text(stdout, &rep);
@@ -747,14 +747,15 @@ static int run_command(opts_t *o)
     }
     if (out_commit(&oj) | out_commit(&oc) | out_commit(&os))
         status = 1;
+    if (g_stop)
+        status = EXIT_SIGNAL;
+done:
     for (size_t i = 0; i < nivs; i++)
         free(ivcopies[i]);
     free(ivcopies);
     free(ivs);
     free(runs);
     free(buf);
-    if (g_stop)
-        return EXIT_SIGNAL;
     return status;
 }
 
@@ -856,6 +857,9 @@ static int info_command(opts_t *o)
     }
     if (rerr) {
         fprintf(stderr, "agilesim: %s\n", rerr);
+        ags_u64set_free(&pages);
+        free(buf);
+        source_close(&src);
         return EXIT_USAGE;
     }
     printf("trace:        %s (%s)\n", o->workloads[0], o->is_trace[0] ? ags_format_name(ags_reader_format(src.r)) : "built-in workload");
