@@ -38,6 +38,8 @@ uint64_t ags_reader_count_hint(const ags_reader_t *r);
 /* Lackey from a live recording: skip (and count) malformed lines — Valgrind interleaves a child's
  * output between fork and exec with its parent's — instead of failing. */
 void ags_reader_set_lenient(ags_reader_t *r, int on);
+/* Addresses must be canonical for this virtual-address width: 48 (default) or 57 (5-level). */
+void ags_reader_set_va_bits(ags_reader_t *r, unsigned bits);
 uint64_t ags_reader_skipped(const ags_reader_t *r);
 void ags_reader_close(ags_reader_t *r);
 

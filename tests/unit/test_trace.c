@@ -247,6 +247,18 @@ static void lackey(void)
     write_file(path("b3.lackey"), bad3, strlen(bad3));
     read_all(path("b3.lackey"), AGS_FMT_LACKEY, ev, 32, &e);
     CHECK(e && strstr(e, "line 2: non-canonical address 0x800000000000"));
+    /* the same address is canonical with 57-bit (5-level) virtual addresses */
+    {
+        ags_reader_t *r;
+        char er[256];
+        CHECK_EQ(ags_reader_open(path("b3.lackey"), AGS_FMT_LACKEY, &r, er, sizeof(er)), 0);
+        ags_reader_set_va_bits(r, 57);
+        CHECK_EQ(ags_reader_next(r, ev, 32), 1);
+        CHECK_EQ(ev[0].addr, 0x800000000000ULL);
+        const char *m;
+        CHECK_EQ(ags_reader_error(r, &m), 0);
+        ags_reader_close(r);
+    }
 }
 
 static void pinatrace(void)

@@ -561,6 +561,7 @@ static void source_open(opts_t *o, size_t i, uint64_t accesses, source_t *src)
     src->name = !strcmp(o->workloads[i], "-") ? "stdin" : base_name(o->workloads[i]);
     if (ags_reader_open(o->workloads[i], (ags_format_t)o->format, &src->r, err, sizeof(err)))
         die(EXIT_USAGE, "%s", err);
+    ags_reader_set_va_bits(src->r, o->cfg.guest_levels == 5 ? 57 : 48);
 }
 
 /* Next batch; 0 at the end. On a reader error: returns 0 and sets *err. */
