@@ -92,10 +92,7 @@ static int host_xlate(ags_walker_t *w, uint64_t gpa, ags_walk_t *o, uint64_t *hp
     }
     for (;;) {
         uint64_t ea = base + ((uint64_t)ags_pt_index(gpa, level) << 3);
-        const uint64_t *t = ags_mem_pt(w->mem, ea >> AGS_PAGE_SHIFT);
-        if (!t)
-            return -1;
-        uint64_t e = t[(ea >> 3) & 511];
+        uint64_t e = ags_mem_table(w->mem, ea >> AGS_PAGE_SHIFT)[(ea >> 3) & 511];
         step(o, ea, e, level, AGS_DIM_HOST);
         if (!ags_ept_present(e))
             return -1;  /* guest memory is always backed before use */
@@ -152,10 +149,7 @@ int ags_walk(ags_walker_t *w, uint64_t va, uint32_t asid, uint64_t root, int roo
     }
     for (;;) {
         uint64_t ea = base + ((uint64_t)ags_pt_index(va, level) << 3);
-        const uint64_t *t = ags_mem_pt(w->mem, ea >> AGS_PAGE_SHIFT);
-        if (!t)
-            return -1;
-        uint64_t e = t[(ea >> 3) & 511];
+        uint64_t e = ags_mem_table(w->mem, ea >> AGS_PAGE_SHIFT)[(ea >> 3) & 511];
         unsigned dim = kind == AGS_ROOT_GUEST ? AGS_DIM_GUEST : AGS_DIM_SHADOW;
         step(o, ea, e, level, dim);
         if (!ags_x86_present(e)) {

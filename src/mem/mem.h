@@ -28,6 +28,9 @@ typedef struct {
 } ags_region_t;
 
 typedef struct {
+    uint8_t *arena;         /* frame f's page-table storage is at arena + f * 4 KiB (a sparse,
+                             * MAP_NORESERVE reservation: only page-table pages use memory) */
+    size_t arena_len;
     uint64_t **top[AGS_MEM_TOP_ENTRIES];    /* chunk of entry-array pointers, or NULL */
     uint32_t *tag[AGS_MEM_TOP_ENTRIES];     /* owner-defined tag per frame (e.g. shadow-page id) */
     ags_region_t region[AGS_REGION_COUNT];
@@ -58,10 +61,17 @@ static inline uint32_t ags_mem_tag(const ags_mem_t *m, uint64_t hpfn)
     return t ? t[hpfn & ((1u << AGS_MEM_CHUNK_SHIFT) - 1)] : 0;
 }
 
+/* The entries of page-table frame hpfn, by arithmetic (the hot path: one load per entry read).
+ * The frame must hold a page table (ags_mem_pt says whether it does). */
+static inline const uint64_t *ags_mem_table(const ags_mem_t *m, uint64_t hpfn)
+{
+    return (const uint64_t *)(m->arena + (hpfn << AGS_PAGE_SHIFT));
+}
+
 /* Read the 8-byte entry at host-physical address hpa (which must lie in a page table). */
 static inline uint64_t ags_mem_read(const ags_mem_t *m, uint64_t hpa)
 {
-    return ags_mem_pt(m, hpa >> AGS_PAGE_SHIFT)[(hpa >> 3) & (AGS_PT_ENTRIES - 1)];
+    return ags_mem_table(m, hpa >> AGS_PAGE_SHIFT)[(hpa >> 3) & (AGS_PT_ENTRIES - 1)];
 }
 
 static inline uint64_t *ags_mem_entry(const ags_mem_t *m, uint64_t hpa)
