@@ -44,6 +44,7 @@ typedef struct {
     } agile;
     uint64_t shadow_pages_built, shadow_pages_zapped, shadow_pages_peak, resyncs, flood_zaps;
     uint64_t dirty_assists;                 /* first stores to a clean TLB entry */
+    uint64_t page_crossings;                /* accesses that spanned two pages (two translations) */
     ags_cycles_t cycles;
     double overhead_vs_native;              /* NaN if native was not run */
     uint64_t translation_checksum;

@@ -27,7 +27,7 @@ static inline uint64_t ags_tlb_tag(uint64_t va, unsigned s, uint32_t asid)
 }
 
 /* Lookup; on a hit returns 1 with *val (hPA page base | W | D) and *shift. */
-static inline int ags_tlb_lookup(ags_tlb_t *t, uint64_t va, uint32_t asid, int ifetch,
+static inline __attribute__((always_inline)) int ags_tlb_lookup(ags_tlb_t *t, uint64_t va, uint32_t asid, int ifetch,
                                  uint64_t *val, unsigned *shift)
 {
     ags_sa_t *l1 = t->l1[ifetch];

@@ -128,9 +128,9 @@ static void json_run(FILE *f, const ags_run_t *r)
             U(s->walk_refs_guest), U(s->walk_refs_host), U(s->walk_refs_shadow), U(s->aborted_walks),
             U(s->aborted_refs), U(s->pwc_hits), U(s->ntlb_hits), U(s->ntlb_misses));
     fprintf(f, "      \"walk_ref_hits\": {\"l1\": %llu, \"l2\": %llu, \"llc\": %llu, \"dram\": %llu}, "
-               "\"itlb_misses\": %llu, \"dtlb_misses\": %llu, \"dirty_assists\": %llu,\n",
+               "\"itlb_misses\": %llu, \"dtlb_misses\": %llu, \"dirty_assists\": %llu, \"page_crossings\": %llu,\n",
             U(s->walk_cache_hits[1]), U(s->walk_cache_hits[2]), U(s->walk_cache_hits[3]), U(s->walk_cache_hits[4]),
-            U(s->itlb_misses), U(s->dtlb_misses), U(s->dirty_assists));
+            U(s->itlb_misses), U(s->dtlb_misses), U(s->dirty_assists), U(s->page_crossings));
     fprintf(f, "      \"shadow_pages\": {\"built\": %llu, \"zapped\": %llu, \"peak\": %llu, \"resyncs\": %llu, \"flood_zaps\": %llu},\n",
             U(s->shadow_pages_built), U(s->shadow_pages_zapped), U(s->shadow_pages_peak), U(s->resyncs),
             U(s->flood_zaps));

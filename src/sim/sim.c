@@ -2,7 +2,8 @@
  * per selected mode. Every access costs one shared TLB lookup; only misses (and first stores
  * to a clean TLB entry) fan out to the machines. The guest OS's functional translation (gPT
  * then EPT, no caches, no cost) is the oracle: with --check every machine's walk must produce
- * the same hPA. A guest page fault is detected by the oracle before the machines walk (the
+ * the same hPA. An access that spans two pages is translated twice (as the hardware does); it
+ * counts as one access. A guest page fault is detected by the oracle before the machines walk (the
  * faulting walk itself is not charged in any mode); the guest handles it, broadcasting its
  * effects, and the access then misses in every machine.
  * Time is guest instructions (the events' icount). cycles(mode) = instructions x CPI + walk
@@ -309,24 +310,10 @@ static int dirty_assist(ags_sim_t *s, uint64_t va, uint64_t val, unsigned shift)
     return AGS_OK;
 }
 
-static inline int do_access(ags_sim_t *s, const ags_event_t *ev)
+/* One translation: the shared TLB lookup, and on a miss (or a first store to a clean entry) the
+ * fan-out to the machines; then the data reference in every machine's caches. */
+static inline __attribute__((always_inline)) int translate(ags_sim_t *s, uint64_t va, int ifetch, int is_store)
 {
-    uint64_t va = ev->addr;
-    if (AGS_UNLIKELY(!ags_canonical(va, s->va_bits))) {
-        set_err(s, "non-canonical address 0x%llx", (unsigned long long)va);
-        return AGS_E_NONCANON;
-    }
-    va &= s->va_mask;
-    if (AGS_UNLIKELY(!s->guest.cur || s->guest.cur->pid != ev->pid)) {
-        ags_proc_t *p;
-        int rc = ags_guest_switch(&s->guest, ev->pid, &p);
-        if (rc || s->deferred_err)
-            return rc ? rc : s->deferred_err;
-    }
-    s->accesses++;
-    s->accesses_total++;
-    int ifetch = ev->kind == AGS_ACC_IFETCH;
-    int is_store = ev->kind >= AGS_ACC_STORE;
     uint64_t val;
     unsigned shift;
     if (AGS_LIKELY(s->tlb.on) && ags_tlb_lookup(&s->tlb, va, s->guest.cur->asid, ifetch, &val, &shift)) {
@@ -347,6 +334,44 @@ static inline int do_access(ags_sim_t *s, const ags_event_t *ev)
         return AGS_OK;
     }
     return slow_access(s, va, ifetch, is_store);
+}
+
+/* the second page of a page-crossing access: rare, kept out of the hot loop */
+static __attribute__((noinline)) int translate_next_page(ags_sim_t *s, uint64_t va, unsigned size, int ifetch,
+                                                         int is_store)
+{
+    uint64_t next = (va | (AGS_PAGE_SIZE - 1)) + 1;
+    if (next & ~s->va_mask) {
+        set_err(s, "access at 0x%llx (%u bytes) runs off the address space", (unsigned long long)va, size);
+        return AGS_E_NONCANON;
+    }
+    s->page_crossings++;
+    return translate(s, next, ifetch, is_store);
+}
+
+static inline int do_access(ags_sim_t *s, const ags_event_t *ev)
+{
+    uint64_t va = ev->addr;
+    if (AGS_UNLIKELY(!ags_canonical(va, s->va_bits))) {
+        set_err(s, "non-canonical address 0x%llx", (unsigned long long)va);
+        return AGS_E_NONCANON;
+    }
+    va &= s->va_mask;
+    if (AGS_UNLIKELY(!s->guest.cur || s->guest.cur->pid != ev->pid)) {
+        ags_proc_t *p;
+        int rc = ags_guest_switch(&s->guest, ev->pid, &p);
+        if (rc || s->deferred_err)
+            return rc ? rc : s->deferred_err;
+    }
+    s->accesses++;
+    s->accesses_total++;
+    int ifetch = ev->kind == AGS_ACC_IFETCH;
+    int is_store = ev->kind >= AGS_ACC_STORE;
+    int rc = translate(s, va, ifetch, is_store);
+    /* an access that crosses into the next page needs that page's translation too */
+    if (AGS_UNLIKELY((va & (AGS_PAGE_SIZE - 1)) + ev->size > AGS_PAGE_SIZE) && !rc)
+        rc = translate_next_page(s, va, ev->size, ifetch, is_store);
+    return rc;
 }
 
 /* ------------------------------------------------------------------ other events */
@@ -409,7 +434,7 @@ static void reset_stats(ags_sim_t *s)
         if (m->has_vmm)
             m->st.shadow_pages_peak = m->vmm.live_sp;
     }
-    s->accesses = s->tlb_misses = s->itlb_misses = s->dirty_assists = 0;
+    s->accesses = s->tlb_misses = s->itlb_misses = s->dirty_assists = s->page_crossings = 0;
     s->tlb.l2_hits = s->tlb.l1_misses[0] = s->tlb.l1_misses[1] = 0;
     s->instr_base = s->instructions;
     ags_guest_stats_t *g = &s->guest.st;
@@ -525,6 +550,7 @@ void ags_sim_finish(ags_sim_t *s)
         st->itlb_misses = s->itlb_misses;
         st->dtlb_misses = s->tlb_misses - s->itlb_misses;
         st->l2tlb_hits = s->tlb.l2_hits;
+        st->page_crossings = s->page_crossings;
         st->cycles.base = (uint64_t)llround((double)instructions * cpi);
         st->cycles.walk = m->walk_cycles;
         st->cycles.vmm = vmm_total(&st->vmm);

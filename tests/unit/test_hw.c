@@ -162,8 +162,31 @@ static void test_walk_cycles(void)
     ags_sim_destroy(s);
 }
 
+/* An 8-byte load 4 bytes before a page boundary touches two pages: two translations, one access. */
+static void test_page_crossing(void)
+{
+    ags_config_t c;
+    cfg_bare(&c, (1u << AGS_MODE_NATIVE) | (1u << AGS_MODE_NESTED));
+    ags_sim_t *s = sim_new(&c);
+    evs_t e = { .n = 0 };
+    LOAD(&e, 1, 0x7f0000000ffcULL);       /* crosses into 0x7f0000001000 */
+    LOAD(&e, 1, 0x7f0000001ff8ULL);       /* fits: 0x1ff8 + 8 = 0x2000 */
+    sim_feed(s, &e);
+    ags_sim_finish(s);
+    ags_stats_t n = st_of(s, AGS_MODE_NATIVE);
+    CHECK_EQ(n.accesses, 2);
+    CHECK_EQ(n.page_crossings, 1);
+    CHECK_EQ(n.tlb_misses, 2); /* the two pages of the first load; the second load hits */
+    CHECK_EQ(n.walks, 2);
+    ags_guest_stats_t g;
+    ags_sim_guest_stats(s, &g);
+    CHECK_EQ(g.page_faults, 2);
+    ags_sim_destroy(s);
+}
+
 int main(void)
 {
+    test_page_crossing();
     test_walk_cycles();
     test_sa_lru();
     test_tlb();
