@@ -12,7 +12,7 @@ all: deps
 # Install what the build needs when it is missing (Debian; we run as root).
 deps:
 	@missing=""; \
-	for t in cmake:cmake cc:gcc python3:python3; do \
+	for t in cmake:cmake cc:gcc python3:python3 valgrind:valgrind; do \
 	  command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t##*:}"; \
 	done; \
 	for h in zlib.h:zlib1g-dev lzma.h:liblzma-dev zstd.h:libzstd-dev; do \
