@@ -1,14 +1,14 @@
 /* Model notes: host physical memory. Page-table pages are real 4 KiB arrays of 512 eight-byte
  * entries at a fixed place in one sparse reservation (frame f at arena + f * 4 KiB), so that a
  * walk reads an entry with one load; a two-level radix store records which frames hold page
- * tables and an owner tag per frame. A freed table's storage stays resident and is zeroed when
+ * tables (a byte each) and an owner tag per frame. A freed table's storage stays resident and is zeroed when
  * the frame next holds a table: freed frames are reused LIFO, so resident storage is bounded
  * by the guest's peak frame count (returning each page to the OS cost 14% on churny runs). Data frames exist only
  * as numbers (no storage). Frames come from fixed regions (guest backing, EPT, one per machine),
  * so that the hPA of every guest frame is the same whichever modes are simulated. Frees of
  * single frames are reused LIFO; large blocks are never freed (the host never reclaims
  * guest backing in this model). */
-#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE, madvise */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE */
 #include "mem/mem.h"
 #include "util.h"
 #include <stdlib.h>
@@ -38,7 +38,7 @@ int ags_mem_init(ags_mem_t *m)
 void ags_mem_fini(ags_mem_t *m)
 {
     for (unsigned i = 0; i < AGS_MEM_TOP_ENTRIES; i++) {
-        free(m->top[i]);
+        free(m->present[i]);
         free(m->tag[i]);
     }
     if (m->arena)
@@ -83,21 +83,19 @@ void ags_mem_free(ags_mem_t *m, unsigned region, uint64_t hpfn)
 
 uint64_t *ags_mem_pt_attach(ags_mem_t *m, uint64_t hpfn, uint32_t tag)
 {
-    unsigned ti = (unsigned)(hpfn >> AGS_MEM_CHUNK_SHIFT);
-    if (ti >= AGS_MEM_TOP_ENTRIES)
+    if (hpfn >= ((uint64_t)AGS_REGION_COUNT << AGS_REGION_SPAN_SHIFT)) /* outside the arena */
         return NULL;
-    if (!m->top[ti]) {
-        m->top[ti] = calloc(1u << AGS_MEM_CHUNK_SHIFT, sizeof(uint64_t *));
+    unsigned ti = (unsigned)(hpfn >> AGS_MEM_CHUNK_SHIFT);
+    if (!m->present[ti]) {
+        m->present[ti] = calloc(1u << AGS_MEM_CHUNK_SHIFT, 1);
         m->tag[ti] = calloc(1u << AGS_MEM_CHUNK_SHIFT, sizeof(uint32_t));
-        if (!m->top[ti] || !m->tag[ti])
+        if (!m->present[ti] || !m->tag[ti])
             return NULL;
     }
     size_t j = hpfn & ((1u << AGS_MEM_CHUNK_SHIFT) - 1);
-    if (hpfn >= ((uint64_t)AGS_REGION_COUNT << AGS_REGION_SPAN_SHIFT))
-        return NULL;
     uint64_t *p = (uint64_t *)(m->arena + (hpfn << AGS_PAGE_SHIFT));
-    if (!m->top[ti][j]) {
-        m->top[ti][j] = p;
+    if (!m->present[ti][j]) {
+        m->present[ti][j] = 1;
         m->pt_pages++;
     }
     memset(p, 0, AGS_PAGE_SIZE);
@@ -109,10 +107,10 @@ void ags_mem_pt_detach(ags_mem_t *m, uint64_t hpfn)
 {
     unsigned ti = (unsigned)(hpfn >> AGS_MEM_CHUNK_SHIFT);
     size_t j = hpfn & ((1u << AGS_MEM_CHUNK_SHIFT) - 1);
-    if (ti >= AGS_MEM_TOP_ENTRIES || !m->top[ti] || !m->top[ti][j])
+    if (ti >= AGS_MEM_TOP_ENTRIES || !m->present[ti] || !m->present[ti][j])
         return;
     /* the storage stays resident (zeroed again when the frame next holds a table) */
-    m->top[ti][j] = NULL;
+    m->present[ti][j] = 0;
     m->tag[ti][j] = 0;
     m->pt_pages--;
 }

@@ -17,7 +17,7 @@
 #define AGS_REGION_COUNT 8
 #define AGS_REGION_SPAN_SHIFT 28    /* 2^28 frames = 1 TiB per region */
 
-#define AGS_MEM_CHUNK_SHIFT 18      /* the store: top[hpfn >> 18][hpfn & (2^18-1)] */
+#define AGS_MEM_CHUNK_SHIFT 18      /* metadata: present/tag[hpfn >> 18][hpfn & (2^18-1)] */
 #define AGS_MEM_TOP_ENTRIES (1u << (32 - AGS_MEM_CHUNK_SHIFT))
 
 typedef struct {
@@ -31,7 +31,7 @@ typedef struct {
     uint8_t *arena;         /* frame f's page-table storage is at arena + f * 4 KiB (a sparse,
                              * MAP_NORESERVE reservation: only page-table pages use memory) */
     size_t arena_len;
-    uint64_t **top[AGS_MEM_TOP_ENTRIES];    /* chunk of entry-array pointers, or NULL */
+    uint8_t *present[AGS_MEM_TOP_ENTRIES];  /* 1 if the frame holds a page table (chunks, or NULL) */
     uint32_t *tag[AGS_MEM_TOP_ENTRIES];     /* owner-defined tag per frame (e.g. shadow-page id) */
     ags_region_t region[AGS_REGION_COUNT];
     uint64_t pt_pages;                      /* page-table pages with storage */
@@ -51,10 +51,9 @@ void ags_mem_pt_detach(ags_mem_t *m, uint64_t hpfn);
 /* Entry array of a page-table frame, or NULL if the frame holds no page table. */
 static inline uint64_t *ags_mem_pt(const ags_mem_t *m, uint64_t hpfn)
 {
-    uint64_t **c = m->top[(hpfn >> AGS_MEM_CHUNK_SHIFT) & (AGS_MEM_TOP_ENTRIES - 1)];
-    return c ? c[hpfn & ((1u << AGS_MEM_CHUNK_SHIFT) - 1)] : NULL;
+    const uint8_t *c = m->present[(hpfn >> AGS_MEM_CHUNK_SHIFT) & (AGS_MEM_TOP_ENTRIES - 1)];
+    return c && c[hpfn & ((1u << AGS_MEM_CHUNK_SHIFT) - 1)] ? (uint64_t *)(m->arena + (hpfn << AGS_PAGE_SHIFT)) : NULL;
 }
-
 static inline uint32_t ags_mem_tag(const ags_mem_t *m, uint64_t hpfn)
 {
     uint32_t *t = m->tag[(hpfn >> AGS_MEM_CHUNK_SHIFT) & (AGS_MEM_TOP_ENTRIES - 1)];

@@ -364,7 +364,6 @@ static inline int do_access(ags_sim_t *s, const ags_event_t *ev)
             return rc ? rc : s->deferred_err;
     }
     s->accesses++;
-    s->accesses_total++;
     int ifetch = ev->kind == AGS_ACC_IFETCH;
     int is_store = ev->kind >= AGS_ACC_STORE;
     int rc = translate(s, va, ifetch, is_store);
@@ -424,6 +423,12 @@ static int do_event(ags_sim_t *s, const ags_event_t *ev)
     return s->deferred_err;
 }
 
+static uint64_t vmm_total(const ags_vmm_cycles_t *v)
+{
+    return v->pt_write + v->hidden_fault + v->guest_fault + v->cr3_write + v->invlpg + v->dirty +
+           v->ept_violation + v->agile_switch + v->agile_revert + v->agile_scan + v->resync;
+}
+
 /* End of the warm-up: forget every counter, keep every state (tables, TLB, caches, modes). */
 static void reset_stats(ags_sim_t *s)
 {
@@ -438,9 +443,7 @@ static void reset_stats(ags_sim_t *s)
     s->tlb.l2_hits = s->tlb.l1_misses[0] = s->tlb.l1_misses[1] = 0;
     s->instr_base = s->instructions;
     ags_guest_stats_t *g = &s->guest.st;
-    uint64_t procs = 0;
-    for (size_t i = 0; i < s->guest.nprocs; i++)
-        procs++;
+    uint64_t procs = s->guest.nprocs;
     uint64_t ptl = g->pt_pages_alloc - g->pt_pages_free, frames = s->guest.frames_in_use;
     memset(g, 0, sizeof(*g));
     g->processes = procs;
@@ -463,11 +466,8 @@ static void record_interval(ags_sim_t *s)
         ags_machine_t *m = s->m[i];
         r->walk_refs[m->mode] = m->st.walk_refs;
         r->vm_exits[m->mode] = m->st.exits.total;
-        const ags_vmm_cycles_t *v = &m->st.vmm;
         r->cycles[m->mode] = (uint64_t)((double)(s->instructions - s->instr_base) * s->cfg.cpi) + m->walk_cycles +
-                             v->pt_write + v->hidden_fault + v->guest_fault + v->cr3_write + v->invlpg +
-                             v->dirty + v->ept_violation + v->agile_switch + v->agile_revert +
-                             v->agile_scan + v->resync + s->guest.st.guest_kernel_cycles;
+                             vmm_total(&m->st.vmm) + s->guest.st.guest_kernel_cycles;
         if (m->mode == AGS_MODE_AGILE) {
             ags_vmm_mode_counts(&m->vmm, &r->agile_nested_pages, &r->agile_shadow_pages);
             r->agile_walks_full_shadow = m->st.agile.walks_full_shadow;
@@ -488,7 +488,7 @@ int ags_sim_run(ags_sim_t *s, const ags_event_t *ev, size_t n)
         }
         s->events++;
         s->instructions += e->icount;
-        if (AGS_UNLIKELY(s->accesses_total >= s->warm_at)) {
+        if (AGS_UNLIKELY(s->accesses >= s->warm_at)) { /* before the reset, accesses counts from 0 */
             reset_stats(s);
             s->warm_at = UINT64_MAX;
         }
@@ -515,11 +515,6 @@ int ags_sim_run(ags_sim_t *s, const ags_event_t *ev, size_t n)
 
 /* ------------------------------------------------------------------ results */
 
-static uint64_t vmm_total(const ags_vmm_cycles_t *v)
-{
-    return v->pt_write + v->hidden_fault + v->guest_fault + v->cr3_write + v->invlpg + v->dirty +
-           v->ept_violation + v->agile_switch + v->agile_revert + v->agile_scan + v->resync;
-}
 
 void ags_sim_finish(ags_sim_t *s)
 {

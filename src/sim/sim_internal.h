@@ -34,7 +34,7 @@ struct ags_sim {
     uint64_t va_mask;
     uint64_t instructions, accesses, tlb_misses, itlb_misses, dirty_assists, events, page_crossings;
     uint64_t next_scan, next_interval, next_timer;
-    uint64_t accesses_total, warm_at;   /* warm-up ends after warm_at accesses */
+    uint64_t warm_at;       /* the warm-up ends after warm_at accesses (UINT64_MAX: over or none) */
     uint64_t instr_base;    /* instructions at the end of the warm-up */
     ags_interval_t *iv;
     size_t niv, capiv;

@@ -54,9 +54,8 @@ static int raw_fill(ags_bsrc_t *b)
 
 static int ags_bsrc_start(ags_bsrc_t *b);
 
-int ags_bsrc_open(ags_bsrc_t *b, const char *path, int skip)
+int ags_bsrc_open(ags_bsrc_t *b, const char *path)
 {
-    (void)skip;
     memset(b, 0, sizeof(*b));
     b->name = path;
     if (!strcmp(path, "-")) {
@@ -66,13 +65,11 @@ int ags_bsrc_open(ags_bsrc_t *b, const char *path, int skip)
         b->fd = open(path, O_RDONLY);
         if (b->fd < 0)
             return fail(b, "%s: cannot open: %s", strerror(errno));
+        b->own_fd = 1;
         struct stat st;
         if (fstat(b->fd, &st) == 0) {
-            if (S_ISDIR(st.st_mode)) {
-                close(b->fd);
-                b->fd = -1;
-                return fail(b, "%s: %s", "is a directory");
-            }
+            if (S_ISDIR(st.st_mode))
+                return fail(b, "%s: %s", "is a directory"); /* closed by ags_bsrc_close */
             if (S_ISREG(st.st_mode))
                 b->file_size = (uint64_t)st.st_size;
         }
@@ -85,6 +82,7 @@ int ags_bsrc_open_fd(ags_bsrc_t *b, int fd, const char *name)
     memset(b, 0, sizeof(*b));
     b->name = name;
     b->fd = fd;
+    b->own_fd = 1;
     return ags_bsrc_start(b);
 }
 
@@ -140,7 +138,7 @@ void ags_bsrc_close(ags_bsrc_t *b)
     } else if (b->comp == AGS_COMP_ZSTD && b->dec) {
         ZSTD_freeDStream(b->dec);
     }
-    if (b->fd > 0 || (b->fd == 0 && b->name && strcmp(b->name, "<stdin>")))
+    if (b->own_fd)
         close(b->fd);
     free(b->in);
     free(b->buf);

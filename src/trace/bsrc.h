@@ -12,6 +12,7 @@ typedef struct ags_bsrc ags_bsrc_t;
 
 struct ags_bsrc {
     int fd;
+    int own_fd;             /* close fd on ags_bsrc_close (not standard input) */
     int comp;
     void *dec;              /* decompressor state */
     uint8_t *in;            /* raw (compressed) input */
@@ -29,7 +30,7 @@ struct ags_bsrc {
 };
 
 /* Open; `path` "-" is standard input. Returns 0 or -1 with b->msg set. */
-int ags_bsrc_open(ags_bsrc_t *b, const char *path, int skip_offset);
+int ags_bsrc_open(ags_bsrc_t *b, const char *path);
 /* Open over an already open descriptor (a pipe or socket); it is closed by ags_bsrc_close. */
 int ags_bsrc_open_fd(ags_bsrc_t *b, int fd, const char *name);
 void ags_bsrc_close(ags_bsrc_t *b);

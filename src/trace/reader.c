@@ -722,7 +722,7 @@ static int reader_open(const char *path, int fd, ags_format_t fmt, ags_reader_t 
         return -2;
     }
     r->va_bits = 48;
-    if (fd >= 0 ? ags_bsrc_open_fd(&r->b, fd, path) : ags_bsrc_open(&r->b, path, 0)) {
+    if (fd >= 0 ? ags_bsrc_open_fd(&r->b, fd, path) : ags_bsrc_open(&r->b, path)) {
         snprintf(err, errlen, "%s", r->b.msg);
         ags_reader_close(r);
         return -6;

@@ -86,10 +86,6 @@ static void round_trip(void)
         }
     }
     /* corruption: flip one payload byte -> a checksum (or record) error; truncate -> error */
-    FILE *f = fopen(path("rt.agt"), "rb");
-    (void)f;
-    if (f)
-        fclose(f);
     {
         ags_writer_t *wr;
         char err[512];

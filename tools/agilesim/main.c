@@ -558,7 +558,7 @@ static const char *base_name(const char *p)
     return s ? s + 1 : p;
 }
 
-/* Open input i. Returns 0, or exits with status 2 and one line naming the problem. */
+/* Open input i, or exit with status 2 and one line naming the problem. */
 static void source_open(opts_t *o, size_t i, uint64_t accesses, source_t *src)
 {
     memset(src, 0, sizeof(*src));
