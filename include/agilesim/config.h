@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "error.h"
 
 /* Translation modes. A run may select any subset (bit i = mode i). */
 typedef enum {
@@ -16,18 +17,6 @@ typedef enum {
 
 #define AGS_MODES_ALL 0xfu
 
-/* Error codes returned by the library (never exits or aborts on user input). */
-typedef enum {
-    AGS_OK = 0,
-    AGS_E_INVAL = -1,       /* bad configuration or argument */
-    AGS_E_NOMEM = -2,       /* out of memory */
-    AGS_E_NONCANON = -3,    /* non-canonical guest-virtual address in the input */
-    AGS_E_MISMATCH = -4,    /* --check: a machine's translation differs from the oracle */
-    AGS_E_INTERNAL = -5,    /* simulator invariant violated (a bug: please report) */
-    AGS_E_IO = -6,          /* read/write error */
-    AGS_E_FORMAT = -7,      /* malformed input */
-    AGS_E_BADPID = -8       /* event names a process that does not exist */
-} ags_err_t;
 
 /* Set-associative geometry: entries and ways (entries % ways == 0, sets a power of two). */
 typedef struct {
@@ -110,6 +99,5 @@ int ags_config_validate(const ags_config_t *cfg, char *err, size_t errlen);
 
 const char *ags_mode_name(ags_mode_t m);
 int ags_mode_parse(const char *name);   /* -1 if unknown */
-const char *ags_strerror(int err);
 
 #endif

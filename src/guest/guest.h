@@ -9,7 +9,7 @@
 #include "agilesim/config.h"
 #include "agilesim/sim.h"
 #include "mem/mem.h"
-#include "vmm/ept.h"
+#include "mem/ept.h"
 
 #define AGS_NO_SLOT 0xffffffffu
 

@@ -9,7 +9,7 @@
 #include "agilesim/config.h"
 #include "hw/sa.h"
 #include "mem/mem.h"
-#include "vmm/ept.h"
+#include "mem/ept.h"
 
 enum { AGS_DIM_SHADOW = 0, AGS_DIM_GUEST = 1, AGS_DIM_HOST = 2 };
 enum { AGS_ROOT_SHADOW = 0, AGS_ROOT_GUEST = 1 };

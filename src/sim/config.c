@@ -1,7 +1,6 @@
 /* Model notes: default values and their sources are listed in docs/model.md. Defaults model a
  * current Intel server core (Skylake-SP / Ice Lake class TLBs and caches). */
 #include "agilesim/config.h"
-#include "agilesim/event.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -163,8 +162,3 @@ const char *ags_strerror(int e)
     default: return "unknown error";
     }
 }
-
-static const char *const ev_names[AGS_EV_TYPE_COUNT] = { "access", "mmap", "munmap", "mprotect", "brk",
-                                                         "mremap", "fork", "exec", "exit", "switch" };
-
-const char *ags_event_type_name(unsigned t) { return t < AGS_EV_TYPE_COUNT ? ev_names[t] : "?"; }

@@ -8,7 +8,7 @@
 #include "hw/tlb.h"
 #include "hw/walk.h"
 #include "mem/mem.h"
-#include "vmm/ept.h"
+#include "mem/ept.h"
 #include "vmm/vmm.h"
 
 typedef struct {

@@ -1,6 +1,7 @@
 /* Model notes: none — input plumbing. Compressed input is decoded incrementally in 1 MiB steps;
  * a corrupt or truncated compressed stream is an error naming the decoded byte offset. */
 #include "trace/bsrc.h"
+#include "agilesim/error.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <lzma.h>
@@ -20,11 +21,12 @@ const char *ags_comp_name(int c)
     return c >= 0 && c < 4 ? n[c] : "?";
 }
 
-static int fail(ags_bsrc_t *b, const char *fmt, const char *detail)
+/* Record the error (a named AGS_E_* code and a message naming the source); returns the code. */
+static int fail(ags_bsrc_t *b, int code, const char *fmt, const char *detail)
 {
     snprintf(b->msg, sizeof(b->msg), fmt, b->name, detail);
-    b->err = 1;
-    return -1;
+    b->err = code;
+    return code;
 }
 
 /* read raw bytes into in[] (keeps the unconsumed tail) */
@@ -40,7 +42,7 @@ static int raw_fill(ags_bsrc_t *b)
         if (r < 0) {
             if (errno == EINTR)
                 continue;
-            return fail(b, "%s: read error: %s", strerror(errno));
+            return fail(b, AGS_E_IO, "%s: read error: %s", strerror(errno));
         }
         if (r == 0)
             b->in_eof = 1;
@@ -64,12 +66,12 @@ int ags_bsrc_open(ags_bsrc_t *b, const char *path)
     } else {
         b->fd = open(path, O_RDONLY);
         if (b->fd < 0)
-            return fail(b, "%s: cannot open: %s", strerror(errno));
+            return fail(b, AGS_E_IO, "%s: cannot open: %s", strerror(errno));
         b->own_fd = 1;
         struct stat st;
         if (fstat(b->fd, &st) == 0) {
             if (S_ISDIR(st.st_mode))
-                return fail(b, "%s: %s", "is a directory"); /* closed by ags_bsrc_close */
+                return fail(b, AGS_E_IO, "%s: %s", "is a directory"); /* closed by ags_bsrc_close */
             if (S_ISREG(st.st_mode))
                 b->file_size = (uint64_t)st.st_size;
         }
@@ -93,33 +95,33 @@ static int ags_bsrc_start(ags_bsrc_t *b)
     b->in = malloc(b->in_cap);
     b->buf = malloc(b->cap);
     if (!b->in || !b->buf)
-        return fail(b, "%s: %s", "out of memory");
+        return fail(b, AGS_E_NOMEM, "%s: %s", "out of memory");
     if (raw_fill(b))
-        return -1;
+        return b->err;
     while (b->in_len < 6 && !b->in_eof)
         if (raw_fill(b))
-            return -1;
+            return b->err;
     const uint8_t *m = b->in;
     if (b->in_len >= 2 && m[0] == 0x1f && m[1] == 0x8b) {
         z_stream *z = calloc(1, sizeof(*z));
         if (!z || inflateInit2(z, 15 + 32) != Z_OK)
-            return fail(b, "%s: %s", "cannot start the gzip decoder");
+            return fail(b, AGS_E_NOMEM, "%s: %s", "cannot start the gzip decoder");
         b->dec = z;
         b->comp = AGS_COMP_GZIP;
     } else if (b->in_len >= 6 && !memcmp(m, "\xfd" "7zXZ\0", 6)) {
         lzma_stream *x = calloc(1, sizeof(*x));
         if (!x)
-            return fail(b, "%s: %s", "out of memory");
+            return fail(b, AGS_E_NOMEM, "%s: %s", "out of memory");
         lzma_stream init = LZMA_STREAM_INIT;
         *x = init;
         if (lzma_stream_decoder(x, UINT64_MAX, LZMA_CONCATENATED) != LZMA_OK)
-            return fail(b, "%s: %s", "cannot start the xz decoder");
+            return fail(b, AGS_E_NOMEM, "%s: %s", "cannot start the xz decoder");
         b->dec = x;
         b->comp = AGS_COMP_XZ;
     } else if (b->in_len >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd) {
         ZSTD_DStream *d = ZSTD_createDStream();
         if (!d)
-            return fail(b, "%s: %s", "cannot start the zstd decoder");
+            return fail(b, AGS_E_NOMEM, "%s: %s", "cannot start the zstd decoder");
         ZSTD_initDStream(d);
         b->dec = d;
         b->comp = AGS_COMP_ZSTD;
@@ -156,7 +158,7 @@ static int decode_more(ags_bsrc_t *b)
             }
             b->in_pos = b->in_len = 0;
             if (raw_fill(b))
-                return -1;
+                return b->err;
         }
         size_t n = b->in_len - b->in_pos;
         if (n > b->cap - b->len)
@@ -169,7 +171,7 @@ static int decode_more(ags_bsrc_t *b)
         return 0;
     }
     if (b->in_pos == b->in_len && !b->in_eof && raw_fill(b))
-        return -1;
+        return b->err;
     size_t avail_in = b->in_len - b->in_pos, out_room = b->cap - b->len;
     size_t used_in = 0, produced = 0;
     int done = 0;
@@ -189,7 +191,7 @@ static int decode_more(ags_bsrc_t *b)
         } else if (r != Z_OK && r != Z_BUF_ERROR) {
             snprintf(detail, sizeof(detail), "corrupt gzip stream at decoded byte %llu (%s)",
                      (unsigned long long)(b->base + b->len + produced), z->msg ? z->msg : "error");
-            return fail(b, "%s: %s", detail);
+            return fail(b, AGS_E_FORMAT, "%s: %s", detail);
         }
     } else if (b->comp == AGS_COMP_XZ) {
         lzma_stream *x = b->dec;
@@ -205,7 +207,7 @@ static int decode_more(ags_bsrc_t *b)
         else if (r != LZMA_OK && r != LZMA_BUF_ERROR) {
             snprintf(detail, sizeof(detail), "corrupt xz stream at decoded byte %llu (lzma error %d)",
                      (unsigned long long)(b->base + b->len + produced), (int)r);
-            return fail(b, "%s: %s", detail);
+            return fail(b, AGS_E_FORMAT, "%s: %s", detail);
         }
     } else {
         ZSTD_inBuffer in = { b->in + b->in_pos, avail_in, 0 };
@@ -216,7 +218,7 @@ static int decode_more(ags_bsrc_t *b)
         if (ZSTD_isError(r)) {
             snprintf(detail, sizeof(detail), "corrupt zstd stream at decoded byte %llu (%s)",
                      (unsigned long long)(b->base + b->len + produced), ZSTD_getErrorName(r));
-            return fail(b, "%s: %s", detail);
+            return fail(b, AGS_E_FORMAT, "%s: %s", detail);
         }
         if (r == 0)
             done = 1; /* a frame ended; another may follow */
@@ -232,7 +234,7 @@ static int decode_more(ags_bsrc_t *b)
     } else if (!produced && !used_in && b->in_eof && b->in_pos == b->in_len) {
         snprintf(detail, sizeof(detail), "truncated %s stream after %llu decoded bytes", ags_comp_name(b->comp),
                  (unsigned long long)(b->base + b->len));
-        return fail(b, "%s: %s", detail);
+        return fail(b, AGS_E_FORMAT, "%s: %s", detail);
     }
     return 0;
 }
@@ -240,7 +242,7 @@ static int decode_more(ags_bsrc_t *b)
 long ags_bsrc_need(ags_bsrc_t *b, size_t want)
 {
     if (b->err)
-        return -1;
+        return b->err;
     while (b->len - b->pos < want && !b->eof) {
         if (b->pos) { /* slide */
             memmove(b->buf, b->buf + b->pos, b->len - b->pos);
@@ -252,12 +254,12 @@ long ags_bsrc_need(ags_bsrc_t *b, size_t want)
             size_t nc = b->cap * 2;
             uint8_t *p = realloc(b->buf, nc);
             if (!p)
-                return fail(b, "%s: %s", "out of memory");
+                return fail(b, AGS_E_NOMEM, "%s: %s", "out of memory");
             b->buf = p;
             b->cap = nc;
         }
         if (decode_more(b))
-            return -1;
+            return b->err;
     }
     return (long)(b->len - b->pos);
 }

@@ -23,19 +23,19 @@ struct ags_bsrc {
     uint64_t base;          /* stream offset of buf[0] (decoded bytes) */
     int eof;                /* no more decoded bytes will come after buf[len) */
     int stream_end;         /* the decoder has reached the end of a complete stream/frame/member */
-    int err;
+    int err;                /* 0, or the AGS_E_* code of the first error */
     char msg[256];
     const char *name;
     uint64_t file_size, file_read;
 };
 
-/* Open; `path` "-" is standard input. Returns 0 or -1 with b->msg set. */
+/* Open; `path` "-" is standard input. Returns 0 or an AGS_E_* code with b->msg set. */
 int ags_bsrc_open(ags_bsrc_t *b, const char *path);
 /* Open over an already open descriptor (a pipe or socket); it is closed by ags_bsrc_close. */
 int ags_bsrc_open_fd(ags_bsrc_t *b, int fd, const char *name);
 void ags_bsrc_close(ags_bsrc_t *b);
 /* Make at least `want` bytes available at buf[pos] (fewer only at the end). Returns the
- * number available, or -1 on an error (msg set). */
+ * number available, or a negative AGS_E_* code on an error (msg set). */
 long ags_bsrc_need(ags_bsrc_t *b, size_t want);
 const char *ags_comp_name(int comp);
 

@@ -4,6 +4,7 @@
  * complete. */
 #include "agilesim/trace.h"
 #include "trace/agt.h"
+#include "agilesim/error.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -36,7 +37,7 @@ static int wfail(ags_writer_t *w, const char *what)
     if (!w->err)
         snprintf(w->msg, sizeof(w->msg), "%s: %s: %s", w->path, what, strerror(errno ? errno : EIO));
     w->err = 1;
-    return -6;
+    return AGS_E_IO;
 }
 
 static int write_all(ags_writer_t *w, const uint8_t *p, size_t n)
@@ -66,10 +67,10 @@ static int emit(ags_writer_t *w, const uint8_t *p, size_t n, int end)
         if (ZSTD_isError(rem)) {
             snprintf(w->msg, sizeof(w->msg), "%s: zstd: %s", w->path, ZSTD_getErrorName(rem));
             w->err = 1;
-            return -6;
+            return AGS_E_IO;
         }
         if (out.pos && write_all(w, w->zbuf, out.pos))
-            return -6;
+            return AGS_E_IO;
         if (end ? rem == 0 : in.pos == in.size)
             return 0;
     }
@@ -110,19 +111,19 @@ int ags_writer_open(const char *path, int zstd, ags_writer_t **out, char *err, s
     ags_writer_t *w = calloc(1, sizeof(*w));
     if (!w) {
         snprintf(err, errlen, "%s: out of memory", path);
-        return -2;
+        return AGS_E_NOMEM;
     }
     snprintf(w->path, sizeof(w->path), "%s", path);
     if (snprintf(w->tmp, sizeof(w->tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(w->tmp)) {
         snprintf(err, errlen, "%s: path too long", path);
         free(w);
-        return -1;
+        return AGS_E_INVAL;
     }
     w->fd = mkstemp(w->tmp);
     if (w->fd < 0) {
         snprintf(err, errlen, "%s: cannot write there: %s", path, strerror(errno));
         free(w);
-        return -6;
+        return AGS_E_IO;
     }
     mode_t um = umask(0);
     umask(um);
@@ -142,7 +143,7 @@ int ags_writer_open(const char *path, int zstd, ags_writer_t **out, char *err, s
     if (!w->buf || (zstd && (!w->cs || !w->zbuf)) || emit(w, h, AGT_HEADER_SIZE, 0)) {
         snprintf(err, errlen, "%s", w->msg[0] ? w->msg : "out of memory");
         ags_writer_close(w, 0, NULL, 0);
-        return -6;
+        return AGS_E_IO;
     }
     *out = w;
     return 0;
@@ -151,11 +152,11 @@ int ags_writer_open(const char *path, int zstd, ags_writer_t **out, char *err, s
 int ags_writer_write(ags_writer_t *w, const ags_event_t *ev, size_t n)
 {
     if (w->err)
-        return -6;
+        return AGS_E_IO;
     for (size_t i = 0; i < n; i++) {
         const ags_event_t *e = &ev[i];
         if (w->len >= WBUF && flush_buf(w))
-            return -6;
+            return AGS_E_IO;
         uint8_t *p = w->buf + w->len;
         if (e->type == AGS_EV_ACCESS) {
             if (!w->pid_set || e->pid != w->pid) {
@@ -205,7 +206,7 @@ int ags_writer_close(ags_writer_t *w, int commit, char *err, size_t errlen)
         uint8_t ck[8];
         agt_put_u64le(ck, agt_hash_final(&w->hash));
         if (emit(w, w->buf, w->len, 0) || emit(w, ck, 8, 1))
-            rc = -6;
+            rc = AGS_E_IO;
         if (!rc && !w->zstd) {
             uint8_t h[AGT_HEADER_SIZE];
             header(w, h);
@@ -216,7 +217,7 @@ int ags_writer_close(ags_writer_t *w, int commit, char *err, size_t errlen)
         if (!rc && fsync(w->fd))
             rc = wfail(w, "write failed");
     } else if (w->err) {
-        rc = -6;
+        rc = AGS_E_IO;
     }
     if (close(w->fd) && !rc && commit)
         rc = wfail(w, "write failed");

@@ -11,7 +11,7 @@
 #include "guest/guest.h"
 #include "hw/walk.h"
 #include "mem/mem.h"
-#include "vmm/ept.h"
+#include "mem/ept.h"
 #include "util.h"
 
 #define AGS_NO_SP 0u   /* shadow page ids start at 1 */

@@ -5,7 +5,7 @@
  * allocated); under "lazy" the sim charges one EPT-violation exit per newly backed host page.
  * Host pages are never reclaimed. EPT A/D bits exist in the format; the agile VMM's dirty
  * tracking reads its own per-host-page flags that model them (see vmm/shadow.c). */
-#include "vmm/ept.h"
+#include "mem/ept.h"
 #include "pt/pt.h"
 #include "util.h"
 #include <string.h>
