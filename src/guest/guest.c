@@ -15,91 +15,12 @@
  * - Frames: order-0/9/18 free lists over a bump allocator; blocks are not coalesced.
  * - Simplified: no file-backed or shared mappings, no swapping, no page reclaim (A bits are set
  *   by the hardware model but never cleared), no global pages, no kernel address space. */
-#include "guest/guest.h"
+#include "guest/guest_internal.h"
 #include "pt/pt.h"
 #include "util.h"
 #include <stdio.h>
 #include <string.h>
 
-#define GFN_BASE 256 /* guest frames start at 1 MiB */
-
-static unsigned order_of_level(unsigned level) { return 9u * (level - 1u); }
-static unsigned order_index(unsigned order) { return order / 9u; }
-
-/* ------------------------------------------------------------------ frames */
-
-static int ref_ensure(ags_guest_t *g, uint64_t gpfn_end)
-{
-    return ags_grow((void **)&g->ref, &g->capref, sizeof(uint32_t), (size_t)gpfn_end);
-}
-
-static int push_u64(uint64_t **arr, size_t *n, size_t *cap, uint64_t v)
-{
-    if (*n == *cap && ags_grow((void **)arr, cap, sizeof(uint64_t), *n))
-        return -1;
-    (*arr)[(*n)++] = v;
-    return 0;
-}
-
-/* Allocate 2^order guest frames; back them in the EPT. Returns gPFN or 0. */
-static uint64_t frame_alloc(ags_guest_t *g, unsigned order)
-{
-    unsigned oi = order_index(order);
-    uint64_t n = 1ULL << order, f;
-    if (g->ngfree[oi]) {
-        f = g->gfree[oi][--g->ngfree[oi]];
-    } else {
-        f = (g->gnext + n - 1) & ~(n - 1);
-        /* keep the small-frame bump from fragmenting large alignment: skipped frames are freed */
-        for (uint64_t s = g->gnext; s < f; s++)
-            if (push_u64(&g->gfree[0], &g->ngfree[0], &g->capgfree[0], s))
-                return 0;
-        g->gnext = f + n;
-        if (ref_ensure(g, g->gnext + 1))
-            return 0;
-    }
-    for (uint64_t i = 0; i < n; i += (1ULL << (g->ept->page_shift - 12)) ) {
-        int r = ags_ept_back(g->ept, f + i);
-        if (r < 0)
-            return 0;
-        if (r == 1 && g->ls.host_backed)
-            g->ls.host_backed(g->ls.ctx, f + i);
-    }
-    for (uint64_t i = 0; i < n; i++)
-        g->ref[f + i] = 1;
-    g->frames_in_use += n;
-    g->st.frames_alloc += n;
-    if (g->frames_in_use > g->st.frames_peak)
-        g->st.frames_peak = g->frames_in_use;
-    return f;
-}
-
-/* Drop one reference on each of the 2^order frames at f; return freed frames to the lists. */
-static void frame_put(ags_guest_t *g, uint64_t f, unsigned order)
-{
-    uint64_t n = 1ULL << order, freed = 0;
-    for (uint64_t i = 0; i < n; i++)
-        if (g->ref[f + i] && --g->ref[f + i] == 0)
-            freed++;
-    if (!freed)
-        return;
-    g->frames_in_use -= freed;
-    g->st.frames_free += freed;
-    if (freed == n) {
-        push_u64(&g->gfree[order_index(order)], &g->ngfree[order_index(order)],
-                 &g->capgfree[order_index(order)], f);
-    } else {
-        for (uint64_t i = 0; i < n; i++)
-            if (g->ref[f + i] == 0)
-                push_u64(&g->gfree[0], &g->ngfree[0], &g->capgfree[0], f + i);
-    }
-}
-
-static void frame_get(ags_guest_t *g, uint64_t f, unsigned order)
-{
-    for (uint64_t i = 0; i < (1ULL << order); i++)
-        g->ref[f + i]++;
-}
 
 /* ------------------------------------------------------------------ page-table pages */
 
@@ -118,7 +39,7 @@ static void pt_write(ags_guest_t *g, uint32_t slot, unsigned idx, uint64_t val)
 static uint32_t pt_alloc(ags_guest_t *g, uint32_t pid, unsigned level, uint32_t parent,
                          unsigned pidx, uint64_t va_base)
 {
-    uint64_t f = frame_alloc(g, 0);
+    uint64_t f = ags_g_frame_alloc(g, 0);
     if (!f)
         return AGS_NO_SLOT;
     uint32_t slot;
@@ -162,7 +83,7 @@ static void pt_release(ags_guest_t *g, uint32_t slot)
     ags_gpt_t *t = &g->pt[slot];
     g->ls.pt_page_free(g->ls.ctx, slot);
     ags_mem_pt_detach(g->mem, t->hpa >> AGS_PAGE_SHIFT);
-    frame_put(g, t->gpfn, 0);
+    ags_g_frame_put(g, t->gpfn, 0);
     t->live = 0;
     t->e = NULL;
     free(t->child);
@@ -266,80 +187,6 @@ int ags_guest_switch(ags_guest_t *g, uint32_t pid, ags_proc_t **out)
     return AGS_OK;
 }
 
-/* ------------------------------------------------------------------ VMAs */
-
-/* Index of the first VMA that ends after va (nvma if none). */
-static size_t vma_lower(const ags_proc_t *p, uint64_t va)
-{
-    size_t lo = 0, hi = p->nvma;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (p->vma[mid].end <= va)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-static ags_vma_t *vma_find(ags_proc_t *p, uint64_t va)
-{
-    size_t i = vma_lower(p, va);
-    return i < p->nvma && p->vma[i].start <= va ? &p->vma[i] : NULL;
-}
-
-/* Remove [s,e) from the VMA list, splitting as needed. */
-static int vma_remove(ags_proc_t *p, uint64_t s, uint64_t e)
-{
-    for (size_t i = 0; i < p->nvma; i++) {
-        ags_vma_t *v = &p->vma[i];
-        if (v->end <= s || v->start >= e)
-            continue;
-        if (v->start < s && v->end > e) { /* split in two */
-            if (ags_grow((void **)&p->vma, &p->capvma, sizeof(ags_vma_t), p->nvma))
-                return AGS_E_NOMEM;
-            v = &p->vma[i];
-            memmove(&p->vma[i + 2], &p->vma[i + 1], (p->nvma - i - 1) * sizeof(ags_vma_t));
-            p->vma[i + 1] = (ags_vma_t){ e, v->end, v->prot };
-            v->end = s;
-            p->nvma++;
-            return AGS_OK;
-        }
-        if (v->start < s) {
-            v->end = s;
-        } else if (v->end > e) {
-            v->start = e;
-        } else {
-            memmove(&p->vma[i], &p->vma[i + 1], (p->nvma - i - 1) * sizeof(ags_vma_t));
-            p->nvma--;
-            i--;
-        }
-    }
-    return AGS_OK;
-}
-
-/* Does any VMA overlap [s, e)? */
-static int vma_overlaps(const ags_proc_t *p, uint64_t s, uint64_t e)
-{
-    size_t i = vma_lower(p, s);
-    return i < p->nvma && p->vma[i].start < e;
-}
-
-static int vma_insert(ags_proc_t *p, uint64_t s, uint64_t e, uint32_t prot)
-{
-    int r = vma_remove(p, s, e);
-    if (r)
-        return r;
-    if (ags_grow((void **)&p->vma, &p->capvma, sizeof(ags_vma_t), p->nvma))
-        return AGS_E_NOMEM;
-    size_t i = 0;
-    while (i < p->nvma && p->vma[i].start < s)
-        i++;
-    memmove(&p->vma[i + 1], &p->vma[i], (p->nvma - i) * sizeof(ags_vma_t));
-    p->vma[i] = (ags_vma_t){ s, e, prot };
-    p->nvma++;
-    return AGS_OK;
-}
 
 /* ------------------------------------------------------------------ translation (oracle) */
 
@@ -414,7 +261,7 @@ static int huge_fits(ags_guest_t *g, ags_proc_t *p, uint64_t va, unsigned level)
     uint64_t size = 1ULL << ags_pt_shift(level);
     uint64_t s = va & ~(size - 1), e = s + size;
     if (!(p->nvma == 0 && p->implicit)) {
-        ags_vma_t *v = vma_find(p, va);
+        ags_vma_t *v = ags_g_vma_find(p, va);
         if (!v || v->start > s || v->end < e)
             return 0;
     }
@@ -437,7 +284,7 @@ int ags_guest_fault(ags_guest_t *g, ags_proc_t *p, uint64_t va, int is_write)
     int present = ags_guest_xlate(g, p, va, &x);
     g->ls.guest_fault(g->ls.ctx, p->pid, va, x.slot[x.leaf_level]);
     g->st.guest_kernel_cycles += g->cfg->cost_guest_fault;
-    ags_vma_t *v = vma_find(p, va);
+    ags_vma_t *v = ags_g_vma_find(p, va);
     if (!v)
         g->st.implicit_maps++;
     else if (is_write && !(v->prot & AGS_PROT_W)) {
@@ -449,15 +296,15 @@ int ags_guest_fault(ags_guest_t *g, ags_proc_t *p, uint64_t va, int is_write)
     if (present) {
         /* present: a store to a read-only page (COW or upgraded permission) */
         g->st.cow_faults++;
-        unsigned level = x.leaf_level, order = order_of_level(level);
+        unsigned level = x.leaf_level, order = ags_g_order_of_level(level);
         uint64_t f = ags_pte_addr(x.pte) >> AGS_PAGE_SHIFT;
         uint64_t keep = x.pte & (AGS_X86_A | AGS_X86_D);
         uint64_t nf = f;
         if (g->ref[f] > 1) {
-            nf = frame_alloc(g, order);
+            nf = ags_g_frame_alloc(g, order);
             if (!nf)
                 return AGS_E_NOMEM;
-            frame_put(g, f, order);
+            ags_g_frame_put(g, f, order);
             keep = 0;
         }
         pt_write(g, x.slot[level], x.idx[level],
@@ -478,7 +325,7 @@ int ags_guest_fault(ags_guest_t *g, ags_proc_t *p, uint64_t va, int is_write)
     uint32_t slot = walk_alloc(g, p, va, level);
     if (slot == AGS_NO_SLOT)
         return AGS_E_NOMEM;
-    uint64_t f = frame_alloc(g, order_of_level(level));
+    uint64_t f = ags_g_frame_alloc(g, ags_g_order_of_level(level));
     if (!f)
         return AGS_E_NOMEM;
     pt_write(g, slot, ags_pt_index(va, level), ags_x86_page(f << AGS_PAGE_SHIFT, level, writable));
@@ -538,7 +385,7 @@ static int range_rec(range_t *r, uint32_t slot)
                 ent = g->pt[slot].e[idx];
             } else if (r->op == OP_UNMAP) {
                 pt_write(g, slot, idx, 0);
-                frame_put(g, ags_pte_addr(ent) >> AGS_PAGE_SHIFT, order_of_level(level));
+                ags_g_frame_put(g, ags_pte_addr(ent) >> AGS_PAGE_SHIFT, ags_g_order_of_level(level));
                 flush_page(g, a);
                 r->changed++;
                 continue;
@@ -560,7 +407,7 @@ static int range_rec(range_t *r, uint32_t slot)
         /* like Linux's free_pgtables(): an empty table is freed only when no VMA remains in
          * the range it covers (tables shared with a neighbouring mapping stay) */
         if (r->op == OP_UNMAP && g->pt[child].npresent == 0 &&
-            !vma_overlaps(r->p, a, a + size)) {
+            !ags_g_vma_overlaps(r->p, a, a + size)) {
             pt_write(g, slot, idx, 0);
             pt_release(g, child);
         }
@@ -599,7 +446,7 @@ int ags_guest_mmap(ags_guest_t *g, ags_proc_t *p, uint64_t start, uint64_t len, 
     rc = range_apply(g, p, start, start + len, OP_UNMAP, 0); /* MAP_FIXED semantics */
     if (rc)
         return rc;
-    return vma_insert(p, start, start + len, prot);
+    return ags_g_vma_insert(p, start, start + len, prot);
 }
 
 int ags_guest_munmap(ags_guest_t *g, ags_proc_t *p, uint64_t start, uint64_t len)
@@ -609,7 +456,7 @@ int ags_guest_munmap(ags_guest_t *g, ags_proc_t *p, uint64_t start, uint64_t len
     if (rc || !len)
         return rc;
     g->st.munmaps++;
-    rc = vma_remove(p, start, start + len);
+    rc = ags_g_vma_remove(p, start, start + len);
     if (rc)
         return rc;
     return range_apply(g, p, start, start + len, OP_UNMAP, 0);
@@ -637,7 +484,7 @@ int ags_guest_mprotect(ags_guest_t *g, ags_proc_t *p, uint64_t start, uint64_t l
         pieces[np++] = (ags_vma_t){ AGS_MAX(v.start, start), AGS_MIN(v.end, e), prot };
     }
     for (size_t i = 0; i < np && !rc; i++)
-        rc = vma_insert(p, pieces[i].start, pieces[i].end, prot);
+        rc = ags_g_vma_insert(p, pieces[i].start, pieces[i].end, prot);
     free(pieces);
     if (rc)
         return rc;
@@ -659,15 +506,15 @@ int ags_guest_brk(ags_guest_t *g, ags_proc_t *p, uint64_t newbrk)
         int rc = check_range(g, p->brk_start, newbrk - p->brk_start);
         if (rc)
             return rc;
-        rc = vma_insert(p, p->brk_start, newbrk, AGS_PROT_R | AGS_PROT_W);
+        rc = ags_g_vma_insert(p, p->brk_start, newbrk, AGS_PROT_R | AGS_PROT_W);
         if (rc)
             return rc;
     } else if (newbrk < p->brk) {
-        int rc = vma_remove(p, newbrk, p->brk);
+        int rc = ags_g_vma_remove(p, newbrk, p->brk);
         if (!rc)
             rc = range_apply(g, p, newbrk, p->brk, OP_UNMAP, 0);
         if (!rc && newbrk > p->brk_start)
-            rc = vma_insert(p, p->brk_start, newbrk, AGS_PROT_R | AGS_PROT_W);
+            rc = ags_g_vma_insert(p, p->brk_start, newbrk, AGS_PROT_R | AGS_PROT_W);
         if (rc)
             return rc;
     }
@@ -690,12 +537,12 @@ int ags_guest_mremap(ags_guest_t *g, ags_proc_t *p, uint64_t old, uint64_t oldle
     if (rc)
         return rc;
     g->st.mremaps++;
-    ags_vma_t *v = vma_find(p, old);
+    ags_vma_t *v = ags_g_vma_find(p, old);
     uint32_t prot = v ? v->prot : (AGS_PROT_R | AGS_PROT_W);
     if (nw == old) {
         if (newlen < oldlen)
             return ags_guest_munmap(g, p, old + newlen, oldlen - newlen);
-        return vma_insert(p, old, old + newlen, prot);
+        return ags_g_vma_insert(p, old, old + newlen, prot);
     }
     /* move: collect the 4 KiB leaves of the kept part, unmap the old range, map them anew */
     uint64_t keep = AGS_MIN(oldlen, newlen);
@@ -710,7 +557,7 @@ int ags_guest_mremap(ags_guest_t *g, ags_proc_t *p, uint64_t old, uint64_t oldle
             return AGS_E_NOMEM;
         }
         uint64_t f = x.gpa >> AGS_PAGE_SHIFT;
-        frame_get(g, f, 0); /* hold the frame across the unmap */
+        ags_g_frame_get(g, f, 0); /* hold the frame across the unmap */
         mv[nmv++] = (moved_t){ a - old + nw, (f << AGS_PAGE_SHIFT) | (x.pte & (AGS_X86_RW | AGS_X86_A | AGS_X86_D)) };
     }
     rc = ags_guest_munmap(g, p, old, oldlen);
@@ -744,7 +591,7 @@ static int fork_rec(ags_guest_t *g, uint32_t ps, uint32_t cs)
                 e &= ~AGS_X86_RW;
                 pt_write(g, ps, i, e);
             }
-            frame_get(g, ags_pte_addr(e) >> AGS_PAGE_SHIFT, order_of_level(level));
+            ags_g_frame_get(g, ags_pte_addr(e) >> AGS_PAGE_SHIFT, ags_g_order_of_level(level));
             pt_write(g, cs, i, e);
             continue;
         }
@@ -839,9 +686,9 @@ int ags_guest_init(ags_guest_t *g, const ags_config_t *cfg, ags_mem_t *mem, ags_
     g->levels = cfg->guest_levels;
     g->page_shift = cfg->guest_page_shift;
     g->va_bits = g->levels == 5 ? 57 : 48;
-    g->gnext = GFN_BASE;
+    g->gnext = AGS_GFN_BASE;
     g->next_asid = 1;
-    return ref_ensure(g, GFN_BASE + 1024) ? AGS_E_NOMEM : AGS_OK;
+    return ags_g_ref_ensure(g, AGS_GFN_BASE + 1024) ? AGS_E_NOMEM : AGS_OK;
 }
 
 void ags_guest_fini(ags_guest_t *g)
@@ -861,3 +708,4 @@ void ags_guest_fini(ags_guest_t *g)
         free(g->gfree[i]);
     memset(g, 0, sizeof(*g));
 }
+

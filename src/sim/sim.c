@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static void set_err(ags_sim_t *s, const char *fmt, ...)
+void ags_sim_set_err(ags_sim_t *s, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -108,137 +108,6 @@ static void on_host_backed(void *ctx, uint64_t gpfn)
     }
 }
 
-/* ------------------------------------------------------------------ machines */
-
-static uint64_t step_latency(ags_sim_t *s, ags_machine_t *m, uint64_t hpa)
-{
-    if (s->cfg.walk_latency_fixed || !s->cfg.caches_on)
-        return s->cfg.walk_latency;
-    unsigned where = ags_cache_access(&m->cache, hpa);
-    m->st.walk_cache_hits[where]++;
-    static const int idx[5] = { 0, 0, 1, 2, 3 };
-    const unsigned lat[4] = { s->cfg.lat_l1, s->cfg.lat_l2, s->cfg.lat_llc, s->cfg.lat_dram };
-    return lat[idx[where]];
-}
-
-/* Charge the references of a walk record (complete or aborted). */
-static void account_refs(ags_sim_t *s, ags_machine_t *m, const ags_walk_t *w)
-{
-    uint64_t cyc = (uint64_t)(w->pwc_hits + w->ntlb_hits) * s->cfg.lat_pwc;
-    for (unsigned i = 0; i < w->n; i++)
-        cyc += step_latency(s, m, w->s[i].hpa);
-    m->walk_cycles += cyc;
-    m->st.pwc_hits += w->pwc_hits;
-    m->st.ntlb_hits += w->ntlb_hits;
-    m->st.ntlb_misses += w->ntlb_misses;
-}
-
-static int machine_miss(ags_sim_t *s, ags_machine_t *m, ags_proc_t *p, uint64_t va, int is_store,
-                        const ags_gxlate_t *x)
-{
-    ags_walk_t *w = &m->w;
-    for (int attempt = 0;; attempt++) {
-        uint64_t root;
-        int kind;
-        if (m->has_vmm) {
-            ags_vmm_root(&m->vmm, p, &root, &kind);
-        } else {
-            root = s->guest.pt[p->root].gpfn << AGS_PAGE_SHIFT;
-            kind = AGS_ROOT_GUEST;
-        }
-        int rc = ags_walk(&m->walker, va, p->asid, root, kind, w);
-        if (rc < 0) {
-            set_err(s, "%s: walk of 0x%llx reached an unbacked table (simulator bug)",
-                    ags_mode_name(m->mode), (unsigned long long)va);
-            return AGS_E_INTERNAL;
-        }
-        if (attempt > 2 * (int)s->cfg.guest_levels + 2) {
-            set_err(s, "%s: walk of 0x%llx does not converge (simulator bug)", ags_mode_name(m->mode),
-                    (unsigned long long)va);
-            return AGS_E_INTERNAL;
-        }
-        if (rc == 1 || (is_store && w->leaf_dim == AGS_DIM_SHADOW && !ags_x86_writable(w->leaf_val))) {
-            if (!m->has_vmm || (rc == 1 && w->fault_dim != AGS_DIM_SHADOW)) {
-                set_err(s, "%s: walk of 0x%llx faults at level %u but the guest maps it",
-                        ags_mode_name(m->mode), (unsigned long long)va, w->fault_level);
-                return AGS_E_MISMATCH;
-            }
-            m->st.aborted_walks++;
-            m->st.aborted_refs += w->n;
-            account_refs(s, m, w);
-            int r = rc == 1 ? ags_vmm_hidden_fault(&m->vmm, p, va, is_store)
-                            : ags_vmm_dirty_fault(&m->vmm, p, va, x);
-            if (r < 0) {
-                set_err(s, "%s: VMM could not fill the shadow entry for 0x%llx", ags_mode_name(m->mode),
-                        (unsigned long long)va);
-                return r;
-            }
-            continue;
-        }
-        break;
-    }
-    unsigned n = w->n;
-    m->st.walks++;
-    m->st.walk_refs += n;
-    m->st.walk_refs_hist[n < AGS_HIST_MAX ? n : AGS_HIST_MAX - 1]++;
-    for (unsigned i = 0; i < n; i++) {
-        unsigned d = w->s[i].dim;
-        if (d == AGS_DIM_HOST)
-            m->st.walk_refs_host++;
-        else if (d == AGS_DIM_GUEST)
-            m->st.walk_refs_guest++;
-        else
-            m->st.walk_refs_shadow++;
-    }
-    account_refs(s, m, w);
-    if (m->mode == AGS_MODE_AGILE) {
-        unsigned sl = w->switch_level;
-        m->st.agile.switch_level_hist[sl < 7 ? sl : 6]++;
-        if (!sl)
-            m->st.agile.walks_full_shadow++;
-    }
-    if (s->cfg.check && w->hpa != x->hpa) {
-        set_err(s, "%s: 0x%llx translated to hPA 0x%llx, oracle says 0x%llx", ags_mode_name(m->mode),
-                (unsigned long long)va, (unsigned long long)w->hpa, (unsigned long long)x->hpa);
-        return AGS_E_MISMATCH;
-    }
-    m->st.translation_checksum =
-        ags_mix64(m->st.translation_checksum ^ ((va >> 12) * 0x9e3779b97f4a7c15ULL) ^ (w->hpa >> 12));
-    return AGS_OK;
-}
-
-static int machine_create(ags_sim_t *s, ags_mode_t mode, unsigned index, ags_machine_t **out)
-{
-    ags_machine_t *m = calloc(1, sizeof(*m));
-    if (!m)
-        return AGS_E_NOMEM;
-    m->mode = mode;
-    if (ags_walker_init(&m->walker, &s->cfg, s->mem, &s->ept, mode == AGS_MODE_NATIVE) ||
-        ags_cache_init(&m->cache, &s->cfg)) {
-        free(m);
-        return AGS_E_NOMEM;
-    }
-    if (mode == AGS_MODE_SHADOW || mode == AGS_MODE_AGILE) {
-        m->has_vmm = 1;
-        if (ags_vmm_init(&m->vmm, &s->cfg, s->mem, &s->guest, &s->ept, &m->walker, &m->st,
-                         AGS_REGION_MACHINE0 + index, mode == AGS_MODE_AGILE))
-            return AGS_E_NOMEM;
-    }
-    *out = m;
-    return AGS_OK;
-}
-
-static void machine_destroy(ags_machine_t *m)
-{
-    if (!m)
-        return;
-    ags_walker_fini(&m->walker);
-    ags_cache_fini(&m->cache);
-    if (m->has_vmm)
-        ags_vmm_fini(&m->vmm);
-    free(m);
-}
-
 /* ------------------------------------------------------------------ accesses */
 
 static int slow_access(ags_sim_t *s, uint64_t va, int ifetch, int is_store)
@@ -249,13 +118,13 @@ static int slow_access(ags_sim_t *s, uint64_t va, int ifetch, int is_store)
     if (!mapped || (is_store && !ags_x86_writable(x.pte))) {
         int rc = ags_guest_fault(&s->guest, p, va, is_store);
         if (rc) {
-            set_err(s, "guest could not handle a fault at 0x%llx: %s", (unsigned long long)va, ags_strerror(rc));
+            ags_sim_set_err(s, "guest could not handle a fault at 0x%llx: %s", (unsigned long long)va, ags_strerror(rc));
             return rc;
         }
         if (s->deferred_err)
             return s->deferred_err;
         if (!ags_guest_xlate(&s->guest, p, va, &x) || (is_store && !ags_x86_writable(x.pte))) {
-            set_err(s, "guest fault at 0x%llx left it unmapped (simulator bug)", (unsigned long long)va);
+            ags_sim_set_err(s, "guest fault at 0x%llx left it unmapped (simulator bug)", (unsigned long long)va);
             return AGS_E_INTERNAL;
         }
     }
@@ -263,7 +132,7 @@ static int slow_access(ags_sim_t *s, uint64_t va, int ifetch, int is_store)
     if (ifetch)
         s->itlb_misses++;
     for (unsigned i = 0; i < s->nm; i++) {
-        int rc = machine_miss(s, s->m[i], p, va, is_store, &x);
+        int rc = ags_machine_miss(s, s->m[i], p, va, is_store, &x);
         if (rc)
             return rc;
     }
@@ -289,7 +158,7 @@ static int dirty_assist(ags_sim_t *s, uint64_t va, uint64_t val, unsigned shift)
     ags_proc_t *p = s->guest.cur;
     ags_gxlate_t x;
     if (!ags_guest_xlate(&s->guest, p, va, &x)) {
-        set_err(s, "TLB holds 0x%llx but the guest does not map it (simulator bug)", (unsigned long long)va);
+        ags_sim_set_err(s, "TLB holds 0x%llx but the guest does not map it (simulator bug)", (unsigned long long)va);
         return AGS_E_INTERNAL;
     }
     s->dirty_assists++;
@@ -297,7 +166,7 @@ static int dirty_assist(ags_sim_t *s, uint64_t va, uint64_t val, unsigned shift)
         ags_machine_t *m = s->m[i];
         m->st.dirty_assists++;
         if (m->has_vmm && ags_vmm_dirty_fault(&m->vmm, p, va, &x) < 0) {
-            set_err(s, "%s: VMM could not emulate the dirty bit at 0x%llx", ags_mode_name(m->mode),
+            ags_sim_set_err(s, "%s: VMM could not emulate the dirty bit at 0x%llx", ags_mode_name(m->mode),
                     (unsigned long long)va);
             return AGS_E_INTERNAL;
         }
@@ -342,7 +211,7 @@ static __attribute__((noinline)) int translate_next_page(ags_sim_t *s, uint64_t 
 {
     uint64_t next = (va | (AGS_PAGE_SIZE - 1)) + 1;
     if (next & ~s->va_mask) {
-        set_err(s, "access at 0x%llx (%u bytes) runs off the address space", (unsigned long long)va, size);
+        ags_sim_set_err(s, "access at 0x%llx (%u bytes) runs off the address space", (unsigned long long)va, size);
         return AGS_E_NONCANON;
     }
     s->page_crossings++;
@@ -353,7 +222,7 @@ static inline int do_access(ags_sim_t *s, const ags_event_t *ev)
 {
     uint64_t va = ev->addr;
     if (AGS_UNLIKELY(!ags_canonical(va, s->va_bits))) {
-        set_err(s, "non-canonical address 0x%llx", (unsigned long long)va);
+        ags_sim_set_err(s, "non-canonical address 0x%llx", (unsigned long long)va);
         return AGS_E_NONCANON;
     }
     va &= s->va_mask;
@@ -380,7 +249,7 @@ static int do_event(ags_sim_t *s, const ags_event_t *ev)
     ags_proc_t *p;
     int rc;
     if (ev->type >= AGS_EV_TYPE_COUNT) {
-        set_err(s, "unknown event type %u", ev->type);
+        ags_sim_set_err(s, "unknown event type %u", ev->type);
         return AGS_E_FORMAT;
     }
     if ((ev->type == AGS_EV_EXIT || ev->type == AGS_EV_EXEC) && !ags_guest_proc(&s->guest, ev->pid))
@@ -391,7 +260,7 @@ static int do_event(ags_sim_t *s, const ags_event_t *ev)
     uint64_t a = ev->addr & s->va_mask, a2 = ev->arg & s->va_mask;
     if ((ev->type == AGS_EV_MMAP || ev->type == AGS_EV_MUNMAP || ev->type == AGS_EV_MPROTECT ||
          ev->type == AGS_EV_MREMAP) && !ags_canonical(ev->addr, s->va_bits)) {
-        set_err(s, "%s: non-canonical address 0x%llx", ags_event_type_name(ev->type),
+        ags_sim_set_err(s, "%s: non-canonical address 0x%llx", ags_event_type_name(ev->type),
                 (unsigned long long)ev->addr);
         return AGS_E_NONCANON;
     }
@@ -409,71 +278,18 @@ static int do_event(ags_sim_t *s, const ags_event_t *ev)
     }
     if (rc) {
         if (rc == AGS_E_INVAL)
-            set_err(s, "%s: address 0x%llx is not page-aligned", ags_event_type_name(ev->type),
+            ags_sim_set_err(s, "%s: address 0x%llx is not page-aligned", ags_event_type_name(ev->type),
                     (unsigned long long)ev->addr);
         else if (rc == AGS_E_NONCANON)
-            set_err(s, "%s: range 0x%llx+0x%llx leaves the address space", ags_event_type_name(ev->type),
+            ags_sim_set_err(s, "%s: range 0x%llx+0x%llx leaves the address space", ags_event_type_name(ev->type),
                     (unsigned long long)ev->addr, (unsigned long long)ev->len);
         else if (rc == AGS_E_BADPID)
-            set_err(s, "fork: child pid %llu already exists", (unsigned long long)ev->arg);
+            ags_sim_set_err(s, "fork: child pid %llu already exists", (unsigned long long)ev->arg);
         else
-            set_err(s, "%s failed: %s", ags_event_type_name(ev->type), ags_strerror(rc));
+            ags_sim_set_err(s, "%s failed: %s", ags_event_type_name(ev->type), ags_strerror(rc));
         return rc;
     }
     return s->deferred_err;
-}
-
-static uint64_t vmm_total(const ags_vmm_cycles_t *v)
-{
-    return v->pt_write + v->hidden_fault + v->guest_fault + v->cr3_write + v->invlpg + v->dirty +
-           v->ept_violation + v->agile_switch + v->agile_revert + v->agile_scan + v->resync;
-}
-
-/* End of the warm-up: forget every counter, keep every state (tables, TLB, caches, modes). */
-static void reset_stats(ags_sim_t *s)
-{
-    for (unsigned i = 0; i < s->nm; i++) {
-        ags_machine_t *m = s->m[i];
-        memset(&m->st, 0, sizeof(m->st));
-        m->walk_cycles = 0;
-        if (m->has_vmm)
-            m->st.shadow_pages_peak = m->vmm.live_sp;
-    }
-    s->accesses = s->tlb_misses = s->itlb_misses = s->dirty_assists = s->page_crossings = 0;
-    s->tlb.l2_hits = s->tlb.l1_misses[0] = s->tlb.l1_misses[1] = 0;
-    s->instr_base = s->instructions;
-    ags_guest_stats_t *g = &s->guest.st;
-    uint64_t procs = s->guest.nprocs;
-    uint64_t ptl = g->pt_pages_alloc - g->pt_pages_free, frames = s->guest.frames_in_use;
-    memset(g, 0, sizeof(*g));
-    g->processes = procs;
-    g->pt_pages_peak = ptl;
-    g->frames_peak = frames;
-    s->niv = 0;
-    if (s->cfg.interval)
-        s->next_interval = s->instructions + s->cfg.interval;
-}
-
-static void record_interval(ags_sim_t *s)
-{
-    if (ags_grow((void **)&s->iv, &s->capiv, sizeof(ags_interval_t), s->niv))
-        return;
-    ags_interval_t *r = &s->iv[s->niv++];
-    memset(r, 0, sizeof(*r));
-    r->instructions = s->instructions - s->instr_base;
-    r->tlb_misses = s->tlb_misses;
-    for (unsigned i = 0; i < s->nm; i++) {
-        ags_machine_t *m = s->m[i];
-        r->walk_refs[m->mode] = m->st.walk_refs;
-        r->vm_exits[m->mode] = m->st.exits.total;
-        r->cycles[m->mode] = (uint64_t)((double)(s->instructions - s->instr_base) * s->cfg.cpi) + m->walk_cycles +
-                             vmm_total(&m->st.vmm) + s->guest.st.guest_kernel_cycles;
-        if (m->mode == AGS_MODE_AGILE) {
-            ags_vmm_mode_counts(&m->vmm, &r->agile_nested_pages, &r->agile_shadow_pages);
-            r->agile_walks_full_shadow = m->st.agile.walks_full_shadow;
-            r->agile_walks = m->st.walks;
-        }
-    }
 }
 
 int ags_sim_run(ags_sim_t *s, const ags_event_t *ev, size_t n)
@@ -483,13 +299,13 @@ int ags_sim_run(ags_sim_t *s, const ags_event_t *ev, size_t n)
         int rc = e->type == AGS_EV_ACCESS ? do_access(s, e) : do_event(s, e);
         if (AGS_UNLIKELY(rc)) {
             if (!s->err[0])
-                set_err(s, "%s", ags_strerror(rc));
+                ags_sim_set_err(s, "%s", ags_strerror(rc));
             return rc;
         }
         s->events++;
         s->instructions += e->icount;
         if (AGS_UNLIKELY(s->accesses >= s->warm_at)) { /* before the reset, accesses counts from 0 */
-            reset_stats(s);
+            ags_sim_reset_stats(s);
             s->warm_at = UINT64_MAX;
         }
         if (AGS_UNLIKELY(s->instructions >= s->next_timer)) {
@@ -501,7 +317,7 @@ int ags_sim_run(ags_sim_t *s, const ags_event_t *ev, size_t n)
                     s->next_scan += s->cfg.agile_interval;
             }
             if (s->cfg.interval && s->instructions >= s->next_interval) {
-                record_interval(s);
+                ags_sim_record_interval(s);
                 while (s->next_interval <= s->instructions)
                     s->next_interval += s->cfg.interval;
             }
@@ -511,61 +327,6 @@ int ags_sim_run(ags_sim_t *s, const ags_event_t *ev, size_t n)
         }
     }
     return AGS_OK;
-}
-
-/* ------------------------------------------------------------------ results */
-
-
-void ags_sim_finish(ags_sim_t *s)
-{
-    if (s->finished)
-        return;
-    s->finished = 1;
-    uint64_t instructions = s->instructions - s->instr_base;
-    if (s->cfg.interval && (!s->niv || s->iv[s->niv - 1].instructions != instructions))
-        record_interval(s);
-    double cpi = s->cfg.cpi;
-    uint64_t gk = s->guest.st.guest_kernel_cycles;
-    for (unsigned i = 0; i < s->nm; i++) {
-        ags_machine_t *m = s->m[i];
-        if (m->mode == AGS_MODE_NATIVE && s->cfg.native_cycles > 0 && instructions) {
-            double rest = (double)(m->walk_cycles + vmm_total(&m->st.vmm) + gk);
-            double base = s->cfg.native_cycles - rest;
-            if (base > 0)
-                cpi = base / (double)instructions;
-        }
-    }
-    s->cpi_used = cpi;
-    for (unsigned i = 0; i < s->nm; i++) {
-        ags_machine_t *m = s->m[i];
-        ags_stats_t *st = &m->st;
-        st->instructions = instructions;
-        st->accesses = s->accesses;
-        st->tlb_misses = s->tlb_misses;
-        st->itlb_misses = s->itlb_misses;
-        st->dtlb_misses = s->tlb_misses - s->itlb_misses;
-        st->l2tlb_hits = s->tlb.l2_hits;
-        st->page_crossings = s->page_crossings;
-        st->cycles.base = (uint64_t)llround((double)instructions * cpi);
-        st->cycles.walk = m->walk_cycles;
-        st->cycles.vmm = vmm_total(&st->vmm);
-        st->cycles.guest_kernel = gk;
-        st->cycles.total = st->cycles.base + st->cycles.walk + st->cycles.vmm + st->cycles.guest_kernel;
-        if (m->has_vmm)
-            ags_vmm_mode_counts(&m->vmm, &st->agile.nested_pages, &st->agile.shadow_pages);
-        if (m->mode != AGS_MODE_AGILE)
-            st->agile.nested_pages = st->agile.shadow_pages = 0;
-    }
-    const ags_machine_t *nat = NULL;
-    for (unsigned i = 0; i < s->nm; i++)
-        if (s->m[i]->mode == AGS_MODE_NATIVE)
-            nat = s->m[i];
-    for (unsigned i = 0; i < s->nm; i++) {
-        ags_stats_t *st = &s->m[i]->st;
-        st->overhead_vs_native = nat && nat->st.cycles.total
-                                     ? (double)st->cycles.total / (double)nat->st.cycles.total - 1.0
-                                     : NAN;
-    }
 }
 
 /* ------------------------------------------------------------------ lifecycle and accessors */
@@ -592,7 +353,7 @@ int ags_sim_create(const ags_config_t *cfg, ags_sim_t **out)
     for (unsigned mode = 0; mode < AGS_MODE_COUNT; mode++) {
         if (!(cfg->modes & (1u << mode)))
             continue;
-        if (machine_create(s, (ags_mode_t)mode, s->nm, &s->m[s->nm]))
+        if (ags_machine_create(s, (ags_mode_t)mode, s->nm, &s->m[s->nm]))
             goto nomem;
         s->nm++;
     }
@@ -612,7 +373,7 @@ void ags_sim_destroy(ags_sim_t *s)
     if (!s)
         return;
     for (unsigned i = 0; i < s->nm; i++)
-        machine_destroy(s->m[i]);
+        ags_machine_destroy(s->m[i]);
     ags_guest_fini(&s->guest);
     ags_tlb_fini(&s->tlb);
     ags_ept_fini(&s->ept);
@@ -624,31 +385,3 @@ void ags_sim_destroy(ags_sim_t *s)
     free(s);
 }
 
-const ags_config_t *ags_sim_config(const ags_sim_t *s) { return &s->cfg; }
-
-int ags_sim_has_mode(const ags_sim_t *s, ags_mode_t mode)
-{
-    for (unsigned i = 0; i < s->nm; i++)
-        if (s->m[i]->mode == mode)
-            return 1;
-    return 0;
-}
-
-void ags_sim_stats(const ags_sim_t *s, ags_mode_t mode, ags_stats_t *out)
-{
-    memset(out, 0, sizeof(*out));
-    for (unsigned i = 0; i < s->nm; i++)
-        if (s->m[i]->mode == mode)
-            *out = s->m[i]->st;
-}
-
-void ags_sim_guest_stats(const ags_sim_t *s, ags_guest_stats_t *out) { *out = s->guest.st; }
-
-const ags_interval_t *ags_sim_intervals(const ags_sim_t *s, size_t *n)
-{
-    *n = s->niv;
-    return s->iv;
-}
-
-const char *ags_sim_errmsg(const ags_sim_t *s) { return s->err; }
-uint64_t ags_sim_events_done(const ags_sim_t *s) { return s->events; }

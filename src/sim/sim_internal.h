@@ -44,4 +44,18 @@ struct ags_sim {
     char err[256];
 };
 
+void ags_sim_set_err(ags_sim_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* machine.c */
+int ags_machine_create(ags_sim_t *s, ags_mode_t mode, unsigned index, ags_machine_t **out);
+void ags_machine_destroy(ags_machine_t *m);
+/* A TLB miss in machine m: walk (with the VMM's fills), charge it, check it against the oracle x. */
+int ags_machine_miss(ags_sim_t *s, ags_machine_t *m, ags_proc_t *p, uint64_t va, int is_store,
+                     const ags_gxlate_t *x);
+
+/* stats.c */
+uint64_t ags_vmm_cycles_total(const ags_vmm_cycles_t *v);
+void ags_sim_reset_stats(ags_sim_t *s);
+void ags_sim_record_interval(ags_sim_t *s);
+
 #endif

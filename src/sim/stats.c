@@ -1,0 +1,145 @@
+/* Model notes: accounting. cycles(mode) = instructions x CPI + walk cycles + VMM cycles +
+ * guest-kernel cycles; overhead = cycles(mode) / cycles(native) - 1. The warm-up ends with a
+ * reset of every counter (all state kept). Interval rows hold cumulative counters. */
+#include "sim/sim_internal.h"
+#include "util.h"
+#include <math.h>
+#include <string.h>
+
+uint64_t ags_vmm_cycles_total(const ags_vmm_cycles_t *v)
+{
+    return v->pt_write + v->hidden_fault + v->guest_fault + v->cr3_write + v->invlpg + v->dirty +
+           v->ept_violation + v->agile_switch + v->agile_revert + v->agile_scan + v->resync;
+}
+
+/* End of the warm-up: forget every counter, keep every state (tables, TLB, caches, modes). */
+void ags_sim_reset_stats(ags_sim_t *s)
+{
+    for (unsigned i = 0; i < s->nm; i++) {
+        ags_machine_t *m = s->m[i];
+        memset(&m->st, 0, sizeof(m->st));
+        m->walk_cycles = 0;
+        if (m->has_vmm)
+            m->st.shadow_pages_peak = m->vmm.live_sp;
+    }
+    s->accesses = s->tlb_misses = s->itlb_misses = s->dirty_assists = s->page_crossings = 0;
+    s->tlb.l2_hits = s->tlb.l1_misses[0] = s->tlb.l1_misses[1] = 0;
+    s->instr_base = s->instructions;
+    ags_guest_stats_t *g = &s->guest.st;
+    uint64_t procs = s->guest.nprocs;
+    uint64_t ptl = g->pt_pages_alloc - g->pt_pages_free, frames = s->guest.frames_in_use;
+    memset(g, 0, sizeof(*g));
+    g->processes = procs;
+    g->pt_pages_peak = ptl;
+    g->frames_peak = frames;
+    s->niv = 0;
+    if (s->cfg.interval)
+        s->next_interval = s->instructions + s->cfg.interval;
+}
+
+void ags_sim_record_interval(ags_sim_t *s)
+{
+    if (ags_grow((void **)&s->iv, &s->capiv, sizeof(ags_interval_t), s->niv))
+        return;
+    ags_interval_t *r = &s->iv[s->niv++];
+    memset(r, 0, sizeof(*r));
+    r->instructions = s->instructions - s->instr_base;
+    r->tlb_misses = s->tlb_misses;
+    for (unsigned i = 0; i < s->nm; i++) {
+        ags_machine_t *m = s->m[i];
+        r->walk_refs[m->mode] = m->st.walk_refs;
+        r->vm_exits[m->mode] = m->st.exits.total;
+        r->cycles[m->mode] = (uint64_t)((double)(s->instructions - s->instr_base) * s->cfg.cpi) + m->walk_cycles +
+                             ags_vmm_cycles_total(&m->st.vmm) + s->guest.st.guest_kernel_cycles;
+        if (m->mode == AGS_MODE_AGILE) {
+            ags_vmm_mode_counts(&m->vmm, &r->agile_nested_pages, &r->agile_shadow_pages);
+            r->agile_walks_full_shadow = m->st.agile.walks_full_shadow;
+            r->agile_walks = m->st.walks;
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ results */
+
+
+void ags_sim_finish(ags_sim_t *s)
+{
+    if (s->finished)
+        return;
+    s->finished = 1;
+    uint64_t instructions = s->instructions - s->instr_base;
+    if (s->cfg.interval && (!s->niv || s->iv[s->niv - 1].instructions != instructions))
+        ags_sim_record_interval(s);
+    double cpi = s->cfg.cpi;
+    uint64_t gk = s->guest.st.guest_kernel_cycles;
+    for (unsigned i = 0; i < s->nm; i++) {
+        ags_machine_t *m = s->m[i];
+        if (m->mode == AGS_MODE_NATIVE && s->cfg.native_cycles > 0 && instructions) {
+            double rest = (double)(m->walk_cycles + ags_vmm_cycles_total(&m->st.vmm) + gk);
+            double base = s->cfg.native_cycles - rest;
+            if (base > 0)
+                cpi = base / (double)instructions;
+        }
+    }
+    s->cpi_used = cpi;
+    for (unsigned i = 0; i < s->nm; i++) {
+        ags_machine_t *m = s->m[i];
+        ags_stats_t *st = &m->st;
+        st->instructions = instructions;
+        st->accesses = s->accesses;
+        st->tlb_misses = s->tlb_misses;
+        st->itlb_misses = s->itlb_misses;
+        st->dtlb_misses = s->tlb_misses - s->itlb_misses;
+        st->l2tlb_hits = s->tlb.l2_hits;
+        st->page_crossings = s->page_crossings;
+        st->cycles.base = (uint64_t)llround((double)instructions * cpi);
+        st->cycles.walk = m->walk_cycles;
+        st->cycles.vmm = ags_vmm_cycles_total(&st->vmm);
+        st->cycles.guest_kernel = gk;
+        st->cycles.total = st->cycles.base + st->cycles.walk + st->cycles.vmm + st->cycles.guest_kernel;
+        if (m->has_vmm)
+            ags_vmm_mode_counts(&m->vmm, &st->agile.nested_pages, &st->agile.shadow_pages);
+        if (m->mode != AGS_MODE_AGILE)
+            st->agile.nested_pages = st->agile.shadow_pages = 0;
+    }
+    const ags_machine_t *nat = NULL;
+    for (unsigned i = 0; i < s->nm; i++)
+        if (s->m[i]->mode == AGS_MODE_NATIVE)
+            nat = s->m[i];
+    for (unsigned i = 0; i < s->nm; i++) {
+        ags_stats_t *st = &s->m[i]->st;
+        st->overhead_vs_native = nat && nat->st.cycles.total
+                                     ? (double)st->cycles.total / (double)nat->st.cycles.total - 1.0
+                                     : NAN;
+    }
+}
+
+const ags_config_t *ags_sim_config(const ags_sim_t *s) { return &s->cfg; }
+
+int ags_sim_has_mode(const ags_sim_t *s, ags_mode_t mode)
+{
+    for (unsigned i = 0; i < s->nm; i++)
+        if (s->m[i]->mode == mode)
+            return 1;
+    return 0;
+}
+
+void ags_sim_stats(const ags_sim_t *s, ags_mode_t mode, ags_stats_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    for (unsigned i = 0; i < s->nm; i++)
+        if (s->m[i]->mode == mode)
+            *out = s->m[i]->st;
+}
+
+void ags_sim_guest_stats(const ags_sim_t *s, ags_guest_stats_t *out) { *out = s->guest.st; }
+
+const ags_interval_t *ags_sim_intervals(const ags_sim_t *s, size_t *n)
+{
+    *n = s->niv;
+    return s->iv;
+}
+
+const char *ags_sim_errmsg(const ags_sim_t *s) { return s->err; }
+uint64_t ags_sim_events_done(const ags_sim_t *s) { return s->events; }
+

@@ -1,0 +1,228 @@
+/* Model notes: shadow tables. They live in host memory (this machine's own frame region),
+ * x86-64 format, one shadow page per shadowed guest PT page (each guest PT page has one parent
+ * in this guest model), plus "direct" pages where a guest leaf is larger than the host page (the
+ * shadow leaf maps at min(guest, host) page size). A guest PT page is write-protected exactly
+ * while it has a shadow page (and, in unsync mode, is not marked unsync).
+ * - Hidden fault: one exit fills the whole path for the faulting address (like KVM's fetch).
+ * - unsync (KVM): a shadowed leaf table, once written, is left writable and resynchronised
+ *   (stale shadow entries zapped, protection restored) on INVLPG of an address it maps, on a
+ *   full flush, and on a CR3 write.
+ * - Simplified: no limit on shadow memory (KVM recycles shadow pages past a quota); one shadow
+ *   table per process kept while the process lives. */
+#include "vmm/vmm_internal.h"
+
+uint32_t ags_sp_new(ags_vmm_t *v, uint32_t slot, unsigned level, uint64_t va_base,
+                       uint32_t parent, unsigned pidx)
+{
+    uint32_t id;
+    if (v->nfree_sp) {
+        id = v->free_sp[--v->nfree_sp];
+    } else {
+        if (!v->nsp)
+            v->nsp = 1; /* id 0 = none */
+        id = (uint32_t)v->nsp;
+        if (ags_grow((void **)&v->sp, &v->capsp, sizeof(ags_spage_t), v->nsp))
+            return AGS_NO_SP;
+        v->nsp++;
+    }
+    uint64_t f = ags_mem_alloc(v->mem, v->region, 0);
+    if (!f || !ags_mem_pt_attach(v->mem, f, id))
+        return AGS_NO_SP;
+    ags_spage_t *s = &v->sp[id];
+    memset(s, 0, sizeof(*s));
+    s->hpa = f << AGS_PAGE_SHIFT;
+    s->va_base = va_base;
+    s->slot = slot;
+    s->parent = parent;
+    s->pidx = (uint16_t)pidx;
+    s->level = (uint8_t)level;
+    s->live = 1;
+    if (slot != AGS_NO_SLOT)
+        v->slot[slot].sp = id;
+    v->st->shadow_pages_built++;
+    if (++v->live_sp > v->st->shadow_pages_peak)
+        v->st->shadow_pages_peak = v->live_sp;
+    return id;
+}
+
+void ags_sp_free_tree(ags_vmm_t *v, uint32_t id)
+{
+    uint64_t *e = ags_sp_entries(v, id);
+    unsigned level = v->sp[id].level;
+    if (level > 1) {
+        for (unsigned i = 0; i < AGS_PT_ENTRIES; i++)
+            if (ags_x86_present(e[i]) && !ags_x86_leaf(e[i], level) && !ags_x86_switched(e[i]))
+                ags_sp_free_tree(v, ags_mem_tag(v->mem, ags_pte_addr(e[i]) >> AGS_PAGE_SHIFT));
+    }
+    ags_spage_t *s = &v->sp[id];
+    if (s->slot != AGS_NO_SLOT && v->slot[s->slot].sp == id)
+        v->slot[s->slot].sp = AGS_NO_SP;
+    ags_mem_pt_detach(v->mem, s->hpa >> AGS_PAGE_SHIFT);
+    ags_mem_free(v->mem, v->region, s->hpa >> AGS_PAGE_SHIFT);
+    s->live = 0;
+    s->unsync = 0;
+    v->live_sp--;
+    v->st->shadow_pages_zapped++;
+    if (v->nfree_sp == v->capfree_sp &&
+        ags_grow((void **)&v->free_sp, &v->capfree_sp, sizeof(uint32_t), v->nfree_sp))
+        return;
+    v->free_sp[v->nfree_sp++] = id;
+}
+
+/* Remove a shadow page and its subtree, clearing the parent's entry. */
+void ags_sp_unlink(ags_vmm_t *v, uint32_t id)
+{
+    uint32_t parent = v->sp[id].parent;
+    unsigned pidx = v->sp[id].pidx;
+    ags_sp_free_tree(v, id);
+    if (parent != AGS_NO_SP && v->sp[parent].live)
+        ags_sp_entries(v, parent)[pidx] = 0;
+    ags_vmm_flush_walk_caches(v);
+}
+
+void ags_sp_zap_entry(ags_vmm_t *v, uint32_t id, unsigned idx)
+{
+    uint64_t *e = &ags_sp_entries(v, id)[idx];
+    if (!ags_x86_present(*e))
+        return;
+    unsigned level = v->sp[id].level;
+    if (!ags_x86_leaf(*e, level)) {
+        if (!ags_x86_switched(*e))
+            ags_sp_free_tree(v, ags_mem_tag(v->mem, ags_pte_addr(*e) >> AGS_PAGE_SHIFT));
+        *e = 0;
+        ags_vmm_flush_walk_caches(v);
+        return;
+    }
+    *e = 0;
+}
+
+uint32_t ags_shadow_ensure_root(ags_vmm_t *v, const ags_proc_t *p)
+{
+    uint32_t id = v->slot[p->root].sp;
+    if (!id)
+        id = ags_sp_new(v, p->root, v->levels, 0, AGS_NO_SP, 0);
+    return id;
+}
+
+/* Compose the shadow leaf for va from the guest leaf ge (guest level glevel) at shadow level. */
+uint64_t ags_shadow_compose_leaf(const ags_vmm_t *v, uint64_t va, uint64_t ge, unsigned glevel,
+                             unsigned level, int is_write)
+{
+    uint64_t gmask = (1ULL << ags_pt_shift(glevel)) - 1, smask = (1ULL << ags_pt_shift(level)) - 1;
+    uint64_t gpa = (ags_pte_addr(ge) & ~gmask) | (va & gmask & ~smask);
+    uint64_t hpa = ags_ept_gpa2hpa(v->ept, gpa) & ~smask;
+    int w = ags_x86_writable(ge) && ((ge & AGS_X86_D) || is_write);
+    return ags_x86_page(hpa, level, w) | AGS_X86_A | (w ? AGS_X86_D : 0);
+}
+
+/* Fill the shadow path for va (software; no exit charged here). */
+int ags_shadow_fill(ags_vmm_t *v, const ags_proc_t *p, uint64_t va, int is_write)
+{
+    if (v->agile && v->slot[p->root].nested)
+        return AGS_E_INTERNAL; /* root nested: the hardware never walks a shadow table */
+    uint32_t id = ags_shadow_ensure_root(v, p);
+    if (id == AGS_NO_SP)
+        return AGS_E_NOMEM;
+    uint32_t gslot = p->root;
+    uint64_t ge = 0;
+    unsigned glevel = 0; /* != 0 once inside a guest leaf larger than the shadow leaf */
+    unsigned host_level = ags_pt_leaf_level(v->ept->page_shift);
+    for (unsigned level = v->levels; level >= 1; level--) {
+        v->sp[id].flood = 0;
+        unsigned idx = ags_pt_index(va, level);
+        if (!glevel) {
+            ge = v->g->pt[gslot].e[idx];
+            if (!ags_x86_present(ge))
+                return AGS_E_INTERNAL;
+            if (ags_x86_leaf(ge, level))
+                glevel = level;
+        }
+        if (glevel) {
+            unsigned slevel = AGS_MIN(glevel, host_level);
+            if (slevel == level) {
+                ags_sp_entries(v, id)[idx] = ags_shadow_compose_leaf(v, va, ge, glevel, level, is_write);
+                return AGS_OK;
+            }
+            uint64_t se = ags_sp_entries(v, id)[idx];
+            if (!ags_x86_present(se) || ags_x86_leaf(se, level)) {
+                uint64_t base = va & ~((1ULL << ags_pt_shift(level)) - 1);
+                uint32_t nid = ags_sp_new(v, AGS_NO_SLOT, level - 1, base, id, idx);
+                if (nid == AGS_NO_SP)
+                    return AGS_E_NOMEM;
+                ags_sp_entries(v, id)[idx] = ags_x86_table(v->sp[nid].hpa);
+                id = nid;
+            } else {
+                id = ags_mem_tag(v->mem, ags_pte_addr(se) >> AGS_PAGE_SHIFT);
+            }
+            continue;
+        }
+        uint32_t child = ags_guest_child(v->g, gslot, idx);
+        uint64_t se = ags_sp_entries(v, id)[idx];
+        if (v->agile && v->slot[child].nested) {
+            ags_sp_entries(v, id)[idx] = ags_vmm_switch_entry(v->g->pt[child].hpa);
+            return AGS_OK;
+        }
+        if (!ags_x86_present(se) || ags_x86_switched(se)) {
+            uint32_t nid = v->slot[child].sp;
+            if (nid) { /* built by a revert before this parent existed: adopt it */
+                v->sp[nid].parent = id;
+                v->sp[nid].pidx = (uint16_t)idx;
+            } else {
+                nid = ags_sp_new(v, child, level - 1, v->g->pt[child].va_base, id, idx);
+                if (nid == AGS_NO_SP)
+                    return AGS_E_NOMEM;
+            }
+            ags_sp_entries(v, id)[idx] = ags_x86_table(v->sp[nid].hpa);
+            id = nid;
+        } else {
+            id = ags_mem_tag(v->mem, ags_pte_addr(se) >> AGS_PAGE_SHIFT);
+        }
+        gslot = child;
+    }
+    return AGS_E_INTERNAL;
+}
+
+/* ------------------------------------------------------------------ unsync */
+
+void ags_shadow_resync(ags_vmm_t *v, uint32_t id)
+{
+    ags_spage_t *s = &v->sp[id];
+    if (!s->live || !s->unsync)
+        return;
+    uint64_t *e = ags_sp_entries(v, id);
+    const uint64_t *ge = v->g->pt[s->slot].e;
+    for (unsigned i = 0; i < AGS_PT_ENTRIES; i++) {
+        if (!ags_x86_present(e[i]))
+            continue;
+        uint64_t want = ags_x86_present(ge[i]) ? ags_ept_gpa2hpa(v->ept, ags_pte_addr(ge[i])) : 0;
+        if (!ags_x86_present(ge[i]) || ags_pte_addr(e[i]) != want ||
+            (ags_x86_writable(e[i]) && !ags_x86_writable(ge[i])))
+            e[i] = 0;
+    }
+    s->unsync = 0;
+    v->st->resyncs++;
+    v->st->vmm.resync += v->cfg->cost_resync;
+}
+
+void ags_shadow_resync_all(ags_vmm_t *v)
+{
+    for (size_t i = 0; i < v->nunsync; i++)
+        ags_shadow_resync(v, v->unsync_list[i]);
+    v->nunsync = 0;
+}
+
+void ags_shadow_resync_va(ags_vmm_t *v, uint64_t va)
+{
+    ags_proc_t *p = v->g->cur;
+    if (!p || !v->nunsync)
+        return;
+    ags_gxlate_t x;
+    int mapped = ags_guest_xlate(v->g, p, va, &x);
+    if (!mapped && x.leaf_level > 1)
+        return;
+    if (mapped && x.leaf_level != 1)
+        return;
+    uint32_t id = v->slot[x.slot[1]].sp;
+    if (id && v->sp[id].unsync)
+        ags_shadow_resync(v, id);
+}

@@ -1,0 +1,57 @@
+/* Private to the VMM: the helpers and the shadow-page machinery shared by vmm.c (the entry
+ * points the driver calls), shadow.c (shadow tables, hidden faults, unsync) and agile.c (the
+ * agile policy). */
+#ifndef AGS_VMM_INTERNAL_H
+#define AGS_VMM_INTERNAL_H
+
+#include "vmm/vmm.h"
+#include "pt/pt.h"
+#include "util.h"
+#include <string.h>
+
+static inline void ags_vmm_exit(ags_vmm_t *v, uint64_t *count, uint64_t *cycles, unsigned extra)
+{
+    v->st->exits.total++;
+    (*count)++;
+    *cycles += (uint64_t)v->cfg->cost_exit + extra;
+}
+
+static inline uint64_t ags_vmm_switch_entry(uint64_t guest_table_hpa)
+{
+    return ags_x86_table(guest_table_hpa) | AGS_X86_SW;
+}
+
+
+static inline uint64_t *ags_sp_entries(const ags_vmm_t *v, uint32_t id)
+{
+    return ags_mem_pt(v->mem, v->sp[id].hpa >> AGS_PAGE_SHIFT);
+}
+
+static inline void ags_vmm_flush_walk_caches(ags_vmm_t *v)
+{
+    ags_walker_flush_guest(v->walker);
+}
+
+/* dirty flags by host page number */
+static inline void ags_agile_dirty_mark(ags_vmm_t *v, uint64_t hpa) { ags_u64set_add(&v->dirty, hpa >> v->ept->page_shift); }
+static inline int ags_agile_dirty_test(const ags_vmm_t *v, uint64_t hpa) { return ags_u64set_has(&v->dirty, hpa >> v->ept->page_shift); }
+static inline void ags_agile_dirty_clear(ags_vmm_t *v) { ags_u64set_clear(&v->dirty); }
+
+/* shadow.c */
+uint32_t ags_sp_new(ags_vmm_t *v, uint32_t slot, unsigned level, uint64_t va_base, uint32_t parent, unsigned pidx);
+void ags_sp_free_tree(ags_vmm_t *v, uint32_t id);
+void ags_sp_unlink(ags_vmm_t *v, uint32_t id);
+void ags_sp_zap_entry(ags_vmm_t *v, uint32_t id, unsigned idx);
+uint32_t ags_shadow_ensure_root(ags_vmm_t *v, const ags_proc_t *p);
+uint64_t ags_shadow_compose_leaf(const ags_vmm_t *v, uint64_t va, uint64_t ge, unsigned glevel, unsigned level,
+                                 int is_write);
+int ags_shadow_fill(ags_vmm_t *v, const ags_proc_t *p, uint64_t va, int is_write);
+void ags_shadow_resync(ags_vmm_t *v, uint32_t id);
+void ags_shadow_resync_all(ags_vmm_t *v);
+void ags_shadow_resync_va(ags_vmm_t *v, uint64_t va);
+
+/* agile.c */
+void ags_agile_to_nested(ags_vmm_t *v, uint32_t slot);
+void ags_agile_to_shadow(ags_vmm_t *v, uint32_t slot);
+
+#endif
