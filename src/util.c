@@ -1,6 +1,19 @@
 /* Model notes: none — generic helpers. */
 #include "util.h"
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
+
+void ags_bug_msg(char *buf, size_t len, const char *file, int line, const char *fmt, ...)
+{
+    int n = snprintf(buf, len, "internal error at %s:%d: ", file, line);
+    if (n < 0 || (size_t)n >= len)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + n, len - (size_t)n, fmt, ap);
+    va_end(ap);
+}
 
 int ags_grow(void **arr, size_t *cap, size_t elem, size_t need)
 {

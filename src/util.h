@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include "agilesim/error.h"
 
 #define AGS_LIKELY(x) __builtin_expect(!!(x), 1)
 #define AGS_UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -20,6 +21,19 @@ static inline uint64_t ags_mix64(uint64_t x)
     x ^= x >> 31;
     return x;
 }
+
+/* An impossible state (a simulator bug): write a message naming the source location into the
+ * array `buf` and return AGS_E_INTERNAL from the calling function (SQLite's NEVER(), KVM's
+ * WARN_ON with a return). */
+void ags_bug_msg(char *buf, size_t len, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+#define AGS_BUG_ON(cond, buf, ...)                                                   \
+    do {                                                                             \
+        if (AGS_UNLIKELY(cond)) {                                                    \
+            ags_bug_msg((buf), sizeof(buf), __FILE__, __LINE__, __VA_ARGS__);        \
+            return AGS_E_INTERNAL;                                                   \
+        }                                                                            \
+    } while (0)
 
 /* Grow a dynamic array so that index `need` fits; zero-fills the new part. 0 on success. */
 int ags_grow(void **arr, size_t *cap, size_t elem, size_t need);

@@ -1,4 +1,4 @@
-/* agilesim — reports: text table, JSON (design §8), CSV, SVG. Writers take an open FILE. */
+/* agilesim — reports: text table, JSON (docs/cli.md), CSV, SVG. Writers take an open FILE. */
 #ifndef AGILESIM_REPORT_H
 #define AGILESIM_REPORT_H
 

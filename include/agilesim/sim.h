@@ -9,7 +9,7 @@
 
 #define AGS_HIST_MAX 64     /* walk_refs_hist buckets: refs per walk 0..63 */
 
-/* VM exits by cause (design §8 key names). */
+/* VM exits by cause (the JSON key names of docs/cli.md). */
 typedef struct {
     uint64_t total, pt_write, hidden_fault, guest_fault, cr3_write, invlpg, dirty, ept_violation;
 } ags_exits_t;

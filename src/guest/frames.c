@@ -40,7 +40,7 @@ uint64_t ags_g_frame_alloc(ags_guest_t *g, unsigned order)
         int r = ags_ept_back(g->ept, f + i);
         if (r < 0)
             return 0;
-        if (r == 1 && g->ls.host_backed)
+        if (r == AGS_EPT_NEWLY_BACKED && g->ls.host_backed)
             g->ls.host_backed(g->ls.ctx, f + i);
     }
     for (uint64_t i = 0; i < n; i++)
@@ -64,12 +64,14 @@ void ags_g_frame_put(ags_guest_t *g, uint64_t f, unsigned order)
     g->frames_in_use -= freed;
     g->st.frames_free += freed;
     if (freed == n) {
-        ags_g_push_u64(&g->gfree[ags_g_order_index(order)], &g->ngfree[ags_g_order_index(order)],
-                 &g->capgfree[ags_g_order_index(order)], f);
+        if (ags_g_push_u64(&g->gfree[ags_g_order_index(order)], &g->ngfree[ags_g_order_index(order)],
+                 &g->capgfree[ags_g_order_index(order)], f))
+            g->sticky = AGS_E_NOMEM;
     } else {
         for (uint64_t i = 0; i < n; i++)
             if (g->ref[f + i] == 0)
-                ags_g_push_u64(&g->gfree[0], &g->ngfree[0], &g->capgfree[0], f + i);
+                if (ags_g_push_u64(&g->gfree[0], &g->ngfree[0], &g->capgfree[0], f + i))
+                    g->sticky = AGS_E_NOMEM;
     }
 }
 

@@ -89,8 +89,10 @@ static void pt_release(ags_guest_t *g, uint32_t slot)
     free(t->child);
     t->child = NULL;
     if (g->nfree_slots == g->capfree_slots &&
-        ags_grow((void **)&g->free_slots, &g->capfree_slots, sizeof(uint32_t), g->nfree_slots))
+        ags_grow((void **)&g->free_slots, &g->capfree_slots, sizeof(uint32_t), g->nfree_slots)) {
+        g->sticky = AGS_E_NOMEM;
         return;
+    }
     g->free_slots[g->nfree_slots++] = slot;
     g->st.pt_pages_free++;
 }
@@ -131,7 +133,7 @@ static uint32_t asid_alloc(ags_guest_t *g)
     if (g->nfree_asids)
         return g->free_asids[--g->nfree_asids];
     uint32_t a = g->next_asid++;
-    return a & 0xfffu;
+    return (uint32_t)(a & AGS_PCID_MASK);
 }
 
 ags_proc_t *ags_guest_proc(ags_guest_t *g, uint32_t pid)
@@ -192,28 +194,22 @@ int ags_guest_switch(ags_guest_t *g, uint32_t pid, ags_proc_t **out)
 
 int ags_guest_xlate(const ags_guest_t *g, const ags_proc_t *p, uint64_t va, ags_gxlate_t *x)
 {
-    uint32_t slot = p->root;
-    for (unsigned level = g->levels; level >= 1; level--) {
-        const ags_gpt_t *t = &g->pt[slot];
-        unsigned idx = ags_pt_index(va, level);
-        uint64_t e = t->e[idx];
-        x->slot[level] = slot;
-        x->idx[level] = idx;
-        if (!ags_x86_present(e)) {
-            x->leaf_level = level;
+    ags_gpt_iter_t it;
+    ags_for_each_gpt_level(it, g, p->root, va, 1) {
+        x->slot[it.level] = it.slot;
+        x->idx[it.level] = it.idx;
+        x->leaf_level = it.level;
+        if (!ags_x86_present(it.entry))
             return 0;
-        }
-        if (ags_x86_leaf(e, level)) {
-            unsigned shift = ags_pt_shift(level);
+        if (ags_x86_leaf(it.entry, it.level)) {
+            unsigned shift = ags_pt_shift(it.level);
             uint64_t mask = (1ULL << shift) - 1;
-            x->gpa = (ags_pte_addr(e) & ~mask) | (va & mask);
+            x->gpa = (ags_pte_addr(it.entry) & ~mask) | (va & mask);
             x->hpa = ags_ept_gpa2hpa(g->ept, x->gpa);
-            x->pte = e;
-            x->leaf_level = level;
+            x->pte = it.entry;
             x->page_shift = AGS_MIN(shift, g->ept->page_shift);
             return 1;
         }
-        slot = t->child[idx];
     }
     return 0;
 }
@@ -235,24 +231,19 @@ unsigned ags_guest_touch(ags_guest_t *g, const ags_gxlate_t *x, int is_write)
 /* Ensure tables down to `level` exist for va; return the slot of the table at `level`. */
 static uint32_t walk_alloc(ags_guest_t *g, ags_proc_t *p, uint64_t va, unsigned level)
 {
-    uint32_t slot = p->root;
-    for (unsigned l = g->levels; l > level; l--) {
-        unsigned idx = ags_pt_index(va, l);
-        uint64_t e = g->pt[slot].e[idx];
-        if (!ags_x86_present(e)) {
-            uint64_t base = va & ~((1ULL << ags_pt_shift(l)) - 1);
-            uint32_t child = pt_alloc(g, p->pid, l - 1, slot, idx, base);
+    ags_gpt_iter_t it;
+    ags_for_each_gpt_level(it, g, p->root, va, level + 1) {
+        if (!ags_x86_present(it.entry)) {
+            uint64_t base = va & ~((1ULL << ags_pt_shift(it.level)) - 1);
+            uint32_t child = pt_alloc(g, p->pid, it.level - 1, it.slot, it.idx, base);
             if (child == AGS_NO_SLOT)
                 return AGS_NO_SLOT;
-            pt_write(g, slot, idx, ags_x86_table(g->pt[child].gpfn << AGS_PAGE_SHIFT));
-            slot = child;
-        } else if (ags_x86_leaf(e, l)) {
+            pt_write(g, it.slot, it.idx, ags_x86_table(g->pt[child].gpfn << AGS_PAGE_SHIFT));
+        } else if (ags_x86_leaf(it.entry, it.level)) {
             return AGS_NO_SLOT; /* caller must split first */
-        } else {
-            slot = g->pt[slot].child[idx];
         }
     }
-    return slot;
+    return it.slot;
 }
 
 /* Can the aligned region of a leaf at `level` around va be mapped as one page? */
@@ -266,16 +257,14 @@ static int huge_fits(ags_guest_t *g, ags_proc_t *p, uint64_t va, unsigned level)
             return 0;
     }
     /* the table at this level must not already hold a lower table there */
-    uint32_t slot = p->root;
-    for (unsigned l = g->levels; l > level; l--) {
-        uint64_t ent = g->pt[slot].e[ags_pt_index(va, l)];
-        if (!ags_x86_present(ent))
+    ags_gpt_iter_t it;
+    ags_for_each_gpt_level(it, g, p->root, va, level) {
+        if (!ags_x86_present(it.entry))
             return 1;
-        if (ags_x86_leaf(ent, l))
+        if (it.level == level || ags_x86_leaf(it.entry, it.level))
             return 0;
-        slot = g->pt[slot].child[ags_pt_index(va, l)];
     }
-    return !ags_x86_present(g->pt[slot].e[ags_pt_index(va, level)]);
+    return 0;
 }
 
 int ags_guest_fault(ags_guest_t *g, ags_proc_t *p, uint64_t va, int is_write)
@@ -662,9 +651,10 @@ int ags_guest_exit(ags_guest_t *g, ags_proc_t *p)
             g->procs[i] = g->procs[--g->nprocs];
             break;
         }
-    if (g->nfree_asids == g->capfree_asids)
-        ags_grow((void **)&g->free_asids, &g->capfree_asids, sizeof(uint32_t), g->nfree_asids);
-    if (g->nfree_asids < g->capfree_asids)
+    if (g->nfree_asids == g->capfree_asids &&
+        ags_grow((void **)&g->free_asids, &g->capfree_asids, sizeof(uint32_t), g->nfree_asids))
+        g->sticky = AGS_E_NOMEM;
+    else
         g->free_asids[g->nfree_asids++] = p->asid;
     if (g->cur == p)
         g->cur = NULL;

@@ -101,7 +101,7 @@ struct ags_guest {
     int flush_full;
 
     ags_guest_stats_t st;
-    char err[160];
+    int sticky;             /* AGS_E_NOMEM once bookkeeping could not grow (the driver stops) */
 };
 
 int ags_guest_init(ags_guest_t *g, const ags_config_t *cfg, ags_mem_t *mem, ags_ept_t *ept,
@@ -128,6 +128,37 @@ int ags_guest_mremap(ags_guest_t *g, ags_proc_t *p, uint64_t old, uint64_t oldle
 int ags_guest_fork(ags_guest_t *g, ags_proc_t *parent, uint32_t child_pid);
 int ags_guest_exec(ags_guest_t *g, ags_proc_t *p);
 int ags_guest_exit(ags_guest_t *g, ags_proc_t *p);
+
+/* Functional descent of a process's guest table (no cost), after KVM's for_each_shadow_entry:
+ * visits the entry that maps va at each level from the root down to level `stop`, and stops
+ * after a non-present or leaf entry. it.slot/level/idx/entry describe the current entry; the
+ * body may write the entry (the next step reads the table again). */
+typedef struct {
+    uint32_t slot;
+    unsigned level, idx;
+    uint64_t entry;
+} ags_gpt_iter_t;
+
+static inline int ags_gpt_iter_load(ags_gpt_iter_t *it, const ags_guest_t *g, uint64_t va, unsigned stop)
+{
+    if (it->level < stop || it->slot == AGS_NO_SLOT)
+        return 0;
+    it->idx = (unsigned)(va >> (12u + 9u * (it->level - 1u))) & 511u;
+    it->entry = g->pt[it->slot].e[it->idx];
+    return 1;
+}
+static inline void ags_gpt_iter_next(ags_gpt_iter_t *it, const ags_guest_t *g)
+{
+    uint64_t e = g->pt[it->slot].e[it->idx];
+    if (!(e & 1) || it->level == 1 || (e & (1ULL << 7)))  /* not present, or a leaf: done */
+        it->slot = AGS_NO_SLOT;
+    else
+        it->slot = g->pt[it->slot].child[it->idx];
+    it->level--;
+}
+#define ags_for_each_gpt_level(it, g, root, va, stop)                                    \
+    for ((it).slot = (root), (it).level = (g)->levels; ags_gpt_iter_load(&(it), (g), (va), (stop)); \
+         ags_gpt_iter_next(&(it), (g)))
 
 static inline const ags_gpt_t *ags_guest_pt(const ags_guest_t *g, uint32_t slot) { return &g->pt[slot]; }
 /* Slot of the table that entry idx of table `slot` points to (entry must be a present table entry). */

@@ -65,9 +65,9 @@ void ags_tlb_flush_asid(ags_tlb_t *t, uint32_t asid)
 {
     for (int i = 0; i < 2; i++)
         for (int s = 0; s < 3; s++)
-            ags_sa_flush_match(&t->l1[i][s], 0xfffULL, asid);
-    ags_sa_flush_match(&t->l2, 0xfffULL, asid);
-    ags_sa_flush_match(&t->l2_1g, 0xfffULL, asid);
+            ags_sa_flush_match(&t->l1[i][s], AGS_TLBT_ASID, asid);
+    ags_sa_flush_match(&t->l2, AGS_TLBT_ASID, asid);
+    ags_sa_flush_match(&t->l2_1g, AGS_TLBT_ASID, asid);
 }
 
 void ags_tlb_flush_all(ags_tlb_t *t)

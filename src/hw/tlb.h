@@ -5,16 +5,30 @@
 
 #include <stdint.h>
 #include "hw/sa.h"
+#include "pt/pt.h"
 
-#define AGS_TLBE_W 1ULL     /* value bits: writable */
-#define AGS_TLBE_D 2ULL     /* dirty (a store needs no assist) */
+/* TLB entry value: the host-physical page base | flags in the low bits (the base is 4 KiB
+ * aligned). */
+#define AGS_TLBE_W    0x1ULL                    /* writable */
+#define AGS_TLBE_D    0x2ULL                    /* dirty (a store needs no assist) */
+#define AGS_TLBE_BASE (~0xfffULL)               /* host-physical page base */
+_Static_assert(((AGS_TLBE_W | AGS_TLBE_D) & AGS_TLBE_BASE) == 0 && (AGS_TLBE_W & AGS_TLBE_D) == 0,
+               "TLB value layout");
+
+/* TLB tag: virtual page number (of its size) | size index | ASID. */
+#define AGS_TLBT_ASID      AGS_PCID_MASK        /* bits 11:0 */
+#define AGS_TLBT_SIZE_SHIFT 12u                 /* bits 13:12: 0 = 4K, 1 = 2M, 2 = 1G */
+#define AGS_TLBT_SIZE      (3ULL << AGS_TLBT_SIZE_SHIFT)
+#define AGS_TLBT_VPN_SHIFT 14u
+_Static_assert((AGS_TLBT_ASID & AGS_TLBT_SIZE) == 0 && ((AGS_TLBT_ASID | AGS_TLBT_SIZE) >> AGS_TLBT_VPN_SHIFT) == 0,
+               "TLB tag layout");
 
 typedef struct {
     ags_sa_t l1[2][3];      /* [0 = data, 1 = instruction][size: 0 = 4K, 1 = 2M, 2 = 1G] */
     ags_sa_t l2, l2_1g;
     int on;
     unsigned huge_seen;     /* bit 1: a 2M entry was inserted; bit 2: a 1G entry */
-    uint64_t l1_misses[2], l2_hits;
+    uint64_t l2_hits;
 } ags_tlb_t;
 
 int ags_tlb_init(ags_tlb_t *t, const ags_config_t *cfg);
@@ -23,7 +37,7 @@ void ags_tlb_fini(ags_tlb_t *t);
 static inline unsigned ags_tlb_size_index(unsigned shift) { return (shift - 12u) / 9u; }
 static inline uint64_t ags_tlb_tag(uint64_t va, unsigned s, uint32_t asid)
 {
-    return ((va >> (12u + 9u * s)) << 14) | ((uint64_t)s << 12) | asid;
+    return ((va >> (12u + 9u * s)) << AGS_TLBT_VPN_SHIFT) | ((uint64_t)s << AGS_TLBT_SIZE_SHIFT) | asid;
 }
 
 /* Lookup; on a hit returns 1 with *val (hPA page base | W | D) and *shift. */
@@ -45,7 +59,6 @@ static inline __attribute__((always_inline)) int ags_tlb_lookup(ags_tlb_t *t, ui
             }
         }
     }
-    t->l1_misses[ifetch]++;
     for (unsigned s = 0; s < 3; s++) {
         if (s && !((t->huge_seen >> s) & 1))
             continue;

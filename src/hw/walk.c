@@ -48,7 +48,7 @@ void ags_walker_flush_guest(ags_walker_t *w)
 void ags_walker_flush_asid(ags_walker_t *w, uint32_t asid)
 {
     for (unsigned l = 2; l <= 5; l++)
-        ags_sa_flush_match(&w->pwc_g[l], 0xfffULL, asid);
+        ags_sa_flush_match(&w->pwc_g[l], AGS_PWCT_ASID, asid);
 }
 
 static inline void step(ags_walk_t *o, uint64_t hpa, uint64_t val, unsigned level, unsigned dim)
@@ -61,11 +61,11 @@ static inline void step(ags_walk_t *o, uint64_t hpa, uint64_t val, unsigned leve
 }
 
 /* gPA -> hPA through the nested TLB, host PWCs and the EPT. */
-static int host_xlate(ags_walker_t *w, uint64_t gpa, ags_walk_t *o, uint64_t *hpa)
+static ags_walk_ret_t host_xlate(ags_walker_t *w, uint64_t gpa, ags_walk_t *o, uint64_t *hpa)
 {
     if (w->native) {
         *hpa = ags_ept_gpa2hpa(w->ept, gpa);
-        return 0;
+        return AGS_WALK_DONE;
     }
     uint64_t hmask = (1ULL << w->hshift) - 1, v;
     uint64_t key = gpa >> w->hshift;
@@ -73,7 +73,7 @@ static int host_xlate(ags_walker_t *w, uint64_t gpa, ags_walk_t *o, uint64_t *hp
         if (ags_sa_lookup(&w->ntlb, key, key, &v)) {
             o->ntlb_hits++;
             *hpa = v | (gpa & hmask);
-            return 0;
+            return AGS_WALK_DONE;
         }
         o->ntlb_misses++;
     }
@@ -95,7 +95,7 @@ static int host_xlate(ags_walker_t *w, uint64_t gpa, ags_walk_t *o, uint64_t *hp
         uint64_t e = ags_mem_table(w->mem, ea >> AGS_PAGE_SHIFT)[(ea >> 3) & 511];
         step(o, ea, e, level, AGS_DIM_HOST);
         if (!ags_ept_present(e))
-            return -1;  /* guest memory is always backed before use */
+            return AGS_WALK_BROKEN; /* guest memory is always backed before use */
         if (ags_ept_leaf(e, level)) {
             uint64_t m = (1ULL << ags_pt_shift(level)) - 1;
             *hpa = (ags_pte_addr(e) & ~m) | (gpa & m);
@@ -110,10 +110,10 @@ static int host_xlate(ags_walker_t *w, uint64_t gpa, ags_walk_t *o, uint64_t *hp
     }
     if (w->ntlb_on)
         ags_sa_insert(&w->ntlb, key, key, *hpa & ~hmask);
-    return 0;
+    return AGS_WALK_DONE;
 }
 
-int ags_walk(ags_walker_t *w, uint64_t va, uint32_t asid, uint64_t root, int root_kind, ags_walk_t *o)
+ags_walk_ret_t ags_walk(ags_walker_t *w, uint64_t va, uint32_t asid, uint64_t root, int root_kind, ags_walk_t *o)
 {
     o->n = 0;
     o->pwc_hits = o->ntlb_hits = o->ntlb_misses = 0;
@@ -127,11 +127,11 @@ int ags_walk(ags_walker_t *w, uint64_t va, uint32_t asid, uint64_t root, int roo
     if (w->pwc_on) {
         for (unsigned l = 2; l <= w->glevels; l++) {
             uint64_t k = va >> ags_pt_shift(l);
-            if (ags_sa_lookup(&w->pwc_g[l], k, (k << 12) | asid, &v)) {
-                base = v & ~0xfffULL;
-                kind = (int)(v & 1);
+            if (ags_sa_lookup(&w->pwc_g[l], k, (k << AGS_PWCT_PREFIX_SHIFT) | asid, &v)) {
+                base = v & AGS_PWCE_ADDR;
+                kind = (int)(v & AGS_PWCE_GUEST);
                 if (kind == AGS_ROOT_GUEST && root_kind == AGS_ROOT_SHADOW && !o->switch_level)
-                    o->switch_level = (unsigned)(v >> 1 & 7);
+                    o->switch_level = (unsigned)((v & AGS_PWCE_SWL) >> AGS_PWCE_SWL_SHIFT);
                 level = l - 1;
                 have_base = 1;
                 o->pwc_hits++;
@@ -142,7 +142,7 @@ int ags_walk(ags_walker_t *w, uint64_t va, uint32_t asid, uint64_t root, int roo
     if (!have_base) {
         if (kind == AGS_ROOT_GUEST) {
             if (host_xlate(w, root, o, &base))
-                return -1;
+                return AGS_WALK_BROKEN;
         } else {
             base = root;
         }
@@ -156,7 +156,7 @@ int ags_walk(ags_walker_t *w, uint64_t va, uint32_t asid, uint64_t root, int roo
             o->fault_level = level;
             o->fault_dim = dim;
             o->fault_table = base;
-            return 1;
+            return AGS_WALK_FAULT;
         }
         if (ags_x86_leaf(e, level)) {
             uint64_t m = (1ULL << ags_pt_shift(level)) - 1;
@@ -166,9 +166,9 @@ int ags_walk(ags_walker_t *w, uint64_t va, uint32_t asid, uint64_t root, int roo
             o->leaf_level = level;
             o->leaf_dim = dim;
             if (kind == AGS_ROOT_GUEST)
-                return host_xlate(w, a, o, &o->hpa) ? -1 : 0;
+                return host_xlate(w, a, o, &o->hpa);
             o->hpa = a;
-            return 0;
+            return AGS_WALK_DONE;
         }
         uint64_t next = ags_pte_addr(e);
         if (kind == AGS_ROOT_SHADOW) {
@@ -177,12 +177,13 @@ int ags_walk(ags_walker_t *w, uint64_t va, uint32_t asid, uint64_t root, int roo
                 o->switch_level = level;
             }
         } else if (host_xlate(w, next, o, &next)) {
-            return -1;
+            return AGS_WALK_BROKEN;
         }
         if (w->pwc_on) {
             uint64_t k = va >> ags_pt_shift(level);
             uint64_t sw = root_kind == AGS_ROOT_SHADOW && kind == AGS_ROOT_GUEST ? o->switch_level : 0;
-            ags_sa_insert(&w->pwc_g[level], k, (k << 12) | asid, next | (uint64_t)kind | (sw << 1));
+            ags_sa_insert(&w->pwc_g[level], k, (k << AGS_PWCT_PREFIX_SHIFT) | asid,
+                          next | (uint64_t)kind | (sw << AGS_PWCE_SWL_SHIFT));
         }
         base = next;
         level--;

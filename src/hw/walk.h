@@ -9,10 +9,24 @@
 #include "agilesim/config.h"
 #include "hw/sa.h"
 #include "mem/mem.h"
+#include "pt/pt.h"
 #include "mem/ept.h"
 
 enum { AGS_DIM_SHADOW = 0, AGS_DIM_GUEST = 1, AGS_DIM_HOST = 2 };
 enum { AGS_ROOT_SHADOW = 0, AGS_ROOT_GUEST = 1 };
+
+/* Guest/shadow-dimension PWC entry. Tag: VA prefix << 12 | ASID. Value: the host-physical
+ * address of the next table | the kind of that table (shadow or guest) | for agile, the shadow
+ * level whose entry switched to nested (so a PWC hit reports the walk's switch level). */
+#define AGS_PWCT_ASID      AGS_PCID_MASK
+#define AGS_PWCT_PREFIX_SHIFT AGS_PCID_BITS
+#define AGS_PWCE_GUEST     0x1ULL               /* the next table is a guest table (AGS_ROOT_GUEST) */
+#define AGS_PWCE_SWL_SHIFT 1u
+#define AGS_PWCE_SWL       (0x7ULL << AGS_PWCE_SWL_SHIFT)
+#define AGS_PWCE_ADDR      (~0xfffULL)
+_Static_assert((AGS_PWCE_GUEST & AGS_PWCE_SWL) == 0 && ((AGS_PWCE_GUEST | AGS_PWCE_SWL) & AGS_PWCE_ADDR) == 0,
+               "PWC entry layout");
+_Static_assert(AGS_ROOT_GUEST == AGS_PWCE_GUEST, "kind bit");
 
 #define AGS_WALK_MAX 48     /* 5-level 2D: 5*5+5+5 = 35 */
 
@@ -53,9 +67,14 @@ void ags_walker_fini(ags_walker_t *w);
 void ags_walker_flush_guest(ags_walker_t *w);
 void ags_walker_flush_asid(ags_walker_t *w, uint32_t asid);
 
-/* Walk va from root (an hPA for AGS_ROOT_SHADOW, a gPA for AGS_ROOT_GUEST).
- * Returns 0 when complete, 1 on a non-present entry (fault_level/fault_dim set), <0 on an
- * inconsistency (an EPT hole: a simulator bug). */
-int ags_walk(ags_walker_t *w, uint64_t va, uint32_t asid, uint64_t root, int root_kind, ags_walk_t *out);
+/* What a walk found (after KVM's RET_PF_*). */
+typedef enum {
+    AGS_WALK_DONE = 0,      /* complete: hpa, leaf_* set */
+    AGS_WALK_FAULT = 1,     /* a non-present entry: fault_level, fault_dim, fault_table set */
+    AGS_WALK_BROKEN = -1    /* an EPT hole under a guest table: a simulator bug */
+} ags_walk_ret_t;
+
+/* Walk va from root (an hPA for AGS_ROOT_SHADOW, a gPA for AGS_ROOT_GUEST). */
+ags_walk_ret_t ags_walk(ags_walker_t *w, uint64_t va, uint32_t asid, uint64_t root, int root_kind, ags_walk_t *out);
 
 #endif

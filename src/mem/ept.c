@@ -4,7 +4,7 @@
  * backing all guest memory at boot, since walks never translate a gPA the guest has not
  * allocated); under "lazy" the sim charges one EPT-violation exit per newly backed host page.
  * Host pages are never reclaimed. EPT A/D bits exist in the format; the agile VMM's dirty
- * tracking reads its own per-host-page flags that model them (see vmm/shadow.c). */
+ * tracking reads its own per-host-page flags that model them (see vmm/agile.c). */
 #include "mem/ept.h"
 #include "pt/pt.h"
 #include "util.h"
@@ -18,10 +18,10 @@ int ags_ept_init(ags_ept_t *e, ags_mem_t *mem, unsigned levels, unsigned page_sh
     e->page_shift = page_shift;
     uint64_t f = ags_mem_alloc(mem, AGS_REGION_EPT, 0);
     if (!f || !ags_mem_pt_attach(mem, f, 0))
-        return -2;
+        return AGS_E_NOMEM;
     e->root_hpa = f << AGS_PAGE_SHIFT;
     e->table_pages = 1;
-    return 0;
+    return AGS_OK;
 }
 
 void ags_ept_fini(ags_ept_t *e)
@@ -35,13 +35,13 @@ int ags_ept_back(ags_ept_t *e, uint64_t gpfn)
     uint64_t gpa = gpfn << AGS_PAGE_SHIFT;
     size_t idx = (size_t)(gpa >> e->page_shift);
     if (idx < e->cap && e->hp_base[idx])
-        return 0;
+        return AGS_EPT_WAS_BACKED;
     if (ags_grow((void **)&e->hp_base, &e->cap, sizeof(uint64_t), idx))
-        return -2;
+        return AGS_E_NOMEM;
     unsigned order = e->page_shift - AGS_PAGE_SHIFT;
     uint64_t hf = ags_mem_alloc(e->mem, AGS_REGION_GUEST_BACKING, order);
     if (!hf)
-        return -2;
+        return AGS_E_NOMEM;
     uint64_t hpa = hf << AGS_PAGE_SHIFT;
     unsigned leaf = ags_pt_leaf_level(e->page_shift);
     uint64_t base = e->root_hpa;
@@ -50,7 +50,7 @@ int ags_ept_back(ags_ept_t *e, uint64_t gpfn)
         if (!ags_ept_present(*ent)) {
             uint64_t f = ags_mem_alloc(e->mem, AGS_REGION_EPT, 0);
             if (!f || !ags_mem_pt_attach(e->mem, f, 0))
-                return -2;
+                return AGS_E_NOMEM;
             *ent = ags_ept_table(f << AGS_PAGE_SHIFT);
             e->table_pages++;
         }
@@ -59,5 +59,5 @@ int ags_ept_back(ags_ept_t *e, uint64_t gpfn)
     ags_mem_pt(e->mem, base >> AGS_PAGE_SHIFT)[ags_pt_index(gpa, leaf)] = ags_ept_page(hpa, leaf);
     e->hp_base[idx] = hpa;
     e->backed_pages++;
-    return 1;
+    return AGS_EPT_NEWLY_BACKED;
 }

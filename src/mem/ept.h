@@ -18,8 +18,13 @@ typedef struct {
 int ags_ept_init(ags_ept_t *e, ags_mem_t *mem, unsigned levels, unsigned page_shift);
 void ags_ept_fini(ags_ept_t *e);
 
-/* Back the host page holding guest frame gpfn. Returns 1 if it was newly backed (the first
- * touch: an EPT violation under lazy backing), 0 if already backed, <0 on error. */
+/* What backing a guest frame did. */
+enum {
+    AGS_EPT_WAS_BACKED = 0,     /* its host page was backed already */
+    AGS_EPT_NEWLY_BACKED = 1    /* the first touch of the host page: an EPT violation under lazy backing */
+};
+/* Back the host page holding guest frame gpfn: AGS_EPT_WAS_BACKED, AGS_EPT_NEWLY_BACKED, or
+ * AGS_E_NOMEM. */
 int ags_ept_back(ags_ept_t *e, uint64_t gpfn);
 
 /* Functional gPA -> hPA (no cost). The guest page must be backed. */

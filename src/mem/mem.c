@@ -72,8 +72,10 @@ void ags_mem_free(ags_mem_t *m, unsigned region, uint64_t hpfn)
     if (rg->nfree0 == rg->capfree0) {
         size_t nc = rg->capfree0 ? rg->capfree0 * 2 : 256;
         uint64_t *p = realloc(rg->free0, nc * sizeof(*p));
-        if (!p)
-            return; /* frame leaks; harmless for the model */
+        if (!p) {
+            m->err = AGS_E_NOMEM; /* the driver stops the run */
+            return;
+        }
         rg->free0 = p;
         rg->capfree0 = nc;
     }

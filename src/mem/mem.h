@@ -35,6 +35,7 @@ typedef struct {
     uint32_t *tag[AGS_MEM_TOP_ENTRIES];     /* owner-defined tag per frame (e.g. shadow-page id) */
     ags_region_t region[AGS_REGION_COUNT];
     uint64_t pt_pages;                      /* page-table pages with storage */
+    int err;                                /* sticky: AGS_E_NOMEM once a free list could not grow */
 } ags_mem_t;
 
 int ags_mem_init(ags_mem_t *m);
@@ -42,7 +43,7 @@ void ags_mem_fini(ags_mem_t *m);
 
 /* Allocate 2^order contiguous, aligned frames from a region; returns the first hPFN or 0. */
 uint64_t ags_mem_alloc(ags_mem_t *m, unsigned region, unsigned order);
-void ags_mem_free(ags_mem_t *m, unsigned region, uint64_t hpfn);   /* order 0 only */
+void ags_mem_free(ags_mem_t *m, unsigned region, uint64_t hpfn);   /* order 0 only; may set m->err */
 
 /* Give a frame page-table storage (512 zeroed entries). Returns the entry array or NULL. */
 uint64_t *ags_mem_pt_attach(ags_mem_t *m, uint64_t hpfn, uint32_t tag);

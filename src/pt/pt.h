@@ -39,6 +39,10 @@ _Static_assert((AGS_EPT_RWX | AGS_EPT_MT_WB | AGS_EPT_IPAT | AGS_EPT_PS | AGS_EP
                    0x3f7ULL, "EPT flag layout (memory type WB = 110b in bits 5:3)");
 _Static_assert(AGS_X86_PS == AGS_EPT_PS, "PS is bit 7 in both formats");
 
+/* PCID: 12 bits (SDM 4.10.1); the guest's ASIDs and every ASID tag below use this width. */
+#define AGS_PCID_BITS 12u
+#define AGS_PCID_MASK ((1ULL << AGS_PCID_BITS) - 1)
+
 static inline int ags_x86_present(uint64_t e) { return (e & AGS_X86_P) != 0; }
 static inline int ags_x86_writable(uint64_t e) { return (e & AGS_X86_RW) != 0; }
 static inline int ags_x86_leaf(uint64_t e, unsigned level) { return level == 1 || (e & AGS_X86_PS); }
@@ -68,17 +72,5 @@ static inline uint64_t ags_ept_page(uint64_t pa, unsigned level)
 {
     return pa | AGS_EPT_RWX | AGS_EPT_MT_WB | (level > 1 ? AGS_EPT_PS : 0);
 }
-
-/* Visit every present leaf of a table tree rooted at the host-physical page `root_hpa`
- * (entries of x86 format hold host-physical addresses: shadow tables or host-side guest views;
- * for EPT, set ept=1). The callback gets the address the leaf covers, its level and value. */
-typedef void (*ags_pt_leaf_fn)(void *ctx, uint64_t va, unsigned level, uint64_t entry);
-void ags_pt_foreach_leaf(const ags_mem_t *m, uint64_t root_hpa, unsigned levels, int ept,
-                         ags_pt_leaf_fn fn, void *ctx);
-
-/* Functional lookup in a one-dimensional table whose entries hold host-physical addresses.
- * Returns 1 and fills *pa (address of `va`) and *leaf_level, or 0 if not mapped. */
-int ags_pt_lookup(const ags_mem_t *m, uint64_t root_hpa, unsigned levels, int ept, uint64_t va,
-                  uint64_t *pa, unsigned *leaf_level);
 
 #endif

@@ -1,4 +1,4 @@
-/* Model notes: none — output formatting. JSON follows design §8 (schema_version 1) and adds
+/* Model notes: none — output formatting. JSON follows docs/cli.md (schema_version 1) and adds
  * keys, never renames. Every configuration parameter is echoed. */
 #include "agilesim/report.h"
 #include "util.h"

@@ -45,8 +45,8 @@ int ags_machine_miss(ags_sim_t *s, ags_machine_t *m, ags_proc_t *p, uint64_t va,
             root = s->guest.pt[p->root].gpfn << AGS_PAGE_SHIFT;
             kind = AGS_ROOT_GUEST;
         }
-        int rc = ags_walk(&m->walker, va, p->asid, root, kind, w);
-        if (rc < 0) {
+        ags_walk_ret_t rc = ags_walk(&m->walker, va, p->asid, root, kind, w);
+        if (rc == AGS_WALK_BROKEN) {
             ags_sim_set_err(s, "%s: walk of 0x%llx reached an unbacked table (simulator bug)",
                     ags_mode_name(m->mode), (unsigned long long)va);
             return AGS_E_INTERNAL;
@@ -56,8 +56,8 @@ int ags_machine_miss(ags_sim_t *s, ags_machine_t *m, ags_proc_t *p, uint64_t va,
                     (unsigned long long)va);
             return AGS_E_INTERNAL;
         }
-        if (rc == 1 || (is_store && w->leaf_dim == AGS_DIM_SHADOW && !ags_x86_writable(w->leaf_val))) {
-            if (!m->has_vmm || (rc == 1 && w->fault_dim != AGS_DIM_SHADOW)) {
+        if (rc == AGS_WALK_FAULT || (is_store && w->leaf_dim == AGS_DIM_SHADOW && !ags_x86_writable(w->leaf_val))) {
+            if (!m->has_vmm || (rc == AGS_WALK_FAULT && w->fault_dim != AGS_DIM_SHADOW)) {
                 ags_sim_set_err(s, "%s: walk of 0x%llx faults at level %u but the guest maps it",
                         ags_mode_name(m->mode), (unsigned long long)va, w->fault_level);
                 return AGS_E_MISMATCH;
@@ -65,7 +65,7 @@ int ags_machine_miss(ags_sim_t *s, ags_machine_t *m, ags_proc_t *p, uint64_t va,
             m->st.aborted_walks++;
             m->st.aborted_refs += w->n;
             account_refs(s, m, w);
-            int r = rc == 1 ? ags_vmm_hidden_fault(&m->vmm, p, va, is_store)
+            int r = rc == AGS_WALK_FAULT ? ags_vmm_hidden_fault(&m->vmm, p, va, is_store)
                             : ags_vmm_dirty_fault(&m->vmm, p, va, x);
             if (r < 0) {
                 ags_sim_set_err(s, "%s: VMM could not fill the shadow entry for 0x%llx", ags_mode_name(m->mode),

@@ -26,6 +26,29 @@ void ags_sim_set_err(ags_sim_t *s, const char *fmt, ...)
     va_end(ap);
 }
 
+/* The sticky errors of the modules (the deferred_err pattern): an allocation that failed where
+ * the failure could not be returned. Checked after every fan-out (never on the TLB-hit path);
+ * the first one stops the run. */
+static int sticky(ags_sim_t *s)
+{
+    if (s->deferred_err)
+        return s->deferred_err;
+    const char *what = NULL;
+    if (s->guest.sticky)
+        what = "guest OS bookkeeping";
+    else if (s->mem->err)
+        what = "host frame free lists";
+    for (unsigned i = 0; !what && i < s->nm; i++)
+        if (s->m[i]->has_vmm && s->m[i]->vmm.err) {
+            ags_sim_set_err(s, "%s: VMM: %s", ags_mode_name(s->m[i]->mode), s->m[i]->vmm.errmsg);
+            return s->deferred_err = s->m[i]->vmm.err;
+        }
+    if (!what)
+        return AGS_OK;
+    ags_sim_set_err(s, "out of memory: %s", what);
+    return s->deferred_err = AGS_E_NOMEM;
+}
+
 /* ------------------------------------------------------------------ guest listener */
 
 static void on_pt_page_alloc(void *ctx, uint32_t slot)
@@ -121,12 +144,10 @@ static int slow_access(ags_sim_t *s, uint64_t va, int ifetch, int is_store)
             ags_sim_set_err(s, "guest could not handle a fault at 0x%llx: %s", (unsigned long long)va, ags_strerror(rc));
             return rc;
         }
-        if (s->deferred_err)
+        if (sticky(s))
             return s->deferred_err;
-        if (!ags_guest_xlate(&s->guest, p, va, &x) || (is_store && !ags_x86_writable(x.pte))) {
-            ags_sim_set_err(s, "guest fault at 0x%llx left it unmapped (simulator bug)", (unsigned long long)va);
-            return AGS_E_INTERNAL;
-        }
+        AGS_BUG_ON(!ags_guest_xlate(&s->guest, p, va, &x) || (is_store && !ags_x86_writable(x.pte)), s->err,
+                   "guest fault at 0x%llx left it unmapped", (unsigned long long)va);
     }
     s->tlb_misses++;
     if (ifetch)
@@ -148,7 +169,7 @@ static int slow_access(ags_sim_t *s, uint64_t va, int ifetch, int is_store)
     if (s->cfg.caches_on)
         for (unsigned i = 0; i < s->nm; i++)
             ags_cache_access(&s->m[i]->cache, x.hpa);
-    return AGS_OK;
+    return sticky(s);
 }
 
 /* First store to a clean TLB entry: hardware sets D (native, nested, agile's nested part) or
@@ -157,18 +178,17 @@ static int dirty_assist(ags_sim_t *s, uint64_t va, uint64_t val, unsigned shift)
 {
     ags_proc_t *p = s->guest.cur;
     ags_gxlate_t x;
-    if (!ags_guest_xlate(&s->guest, p, va, &x)) {
-        ags_sim_set_err(s, "TLB holds 0x%llx but the guest does not map it (simulator bug)", (unsigned long long)va);
-        return AGS_E_INTERNAL;
-    }
+    AGS_BUG_ON(!ags_guest_xlate(&s->guest, p, va, &x), s->err, "TLB holds 0x%llx but the guest does not map it",
+               (unsigned long long)va);
     s->dirty_assists++;
     for (unsigned i = 0; i < s->nm; i++) {
         ags_machine_t *m = s->m[i];
         m->st.dirty_assists++;
-        if (m->has_vmm && ags_vmm_dirty_fault(&m->vmm, p, va, &x) < 0) {
-            ags_sim_set_err(s, "%s: VMM could not emulate the dirty bit at 0x%llx", ags_mode_name(m->mode),
-                    (unsigned long long)va);
-            return AGS_E_INTERNAL;
+        int rc = m->has_vmm ? ags_vmm_dirty_fault(&m->vmm, p, va, &x) : AGS_DIRTY_HW;
+        if (rc < 0) {
+            ags_sim_set_err(s, "%s: VMM could not emulate the dirty bit at 0x%llx: %s", ags_mode_name(m->mode),
+                            (unsigned long long)va, ags_strerror(rc));
+            return rc;
         }
     }
     unsigned changed = ags_guest_touch(&s->guest, &x, 1);
@@ -176,7 +196,7 @@ static int dirty_assist(ags_sim_t *s, uint64_t va, uint64_t val, unsigned shift)
         if (s->m[i]->has_vmm)
             ags_vmm_touch(&s->m[i]->vmm, &x, changed, 1);
     ags_tlb_update(&s->tlb, va, p->asid, shift, val | AGS_TLBE_D);
-    return AGS_OK;
+    return sticky(s);
 }
 
 /* One translation: the shared TLB lookup, and on a miss (or a first store to a clean entry) the
@@ -229,7 +249,7 @@ static inline int do_access(ags_sim_t *s, const ags_event_t *ev)
     if (AGS_UNLIKELY(!s->guest.cur || s->guest.cur->pid != ev->pid)) {
         ags_proc_t *p;
         int rc = ags_guest_switch(&s->guest, ev->pid, &p);
-        if (rc || s->deferred_err)
+        if (rc || sticky(s))
             return rc ? rc : s->deferred_err;
     }
     s->accesses++;
@@ -289,7 +309,38 @@ static int do_event(ags_sim_t *s, const ags_event_t *ev)
             ags_sim_set_err(s, "%s failed: %s", ags_event_type_name(ev->type), ags_strerror(rc));
         return rc;
     }
-    return s->deferred_err;
+    return sticky(s);
+}
+
+/* The next multiple of `step` after `now`, counted from `from` (arithmetic: one event may
+ * retire billions of instructions). */
+static uint64_t next_tick(uint64_t from, uint64_t now, uint64_t step)
+{
+    return from > now ? from : from + ((now - from) / step + 1) * step;
+}
+
+/* Timers, on the instruction clock: the agile dirty scans (with --check, the VMM audit after
+ * each), and the interval rows. */
+static __attribute__((noinline)) int timer(ags_sim_t *s)
+{
+    if (s->instructions >= s->next_scan) {
+        for (unsigned k = 0; k < s->nm; k++) {
+            ags_machine_t *m = s->m[k];
+            if (m->mode == AGS_MODE_AGILE)
+                ags_vmm_scan(&m->vmm);
+            if (s->cfg.check && m->has_vmm && ags_vmm_audit(&m->vmm, s->err, sizeof(s->err)))
+                return AGS_E_INTERNAL;
+        }
+        s->next_scan = next_tick(s->next_scan, s->instructions, s->cfg.agile_interval);
+    }
+    if (s->cfg.interval && s->instructions >= s->next_interval) {
+        ags_sim_record_interval(s);
+        s->next_interval = next_tick(s->next_interval, s->instructions, s->cfg.interval);
+    }
+    s->next_timer = s->next_scan;
+    if (s->cfg.interval && s->next_interval < s->next_timer)
+        s->next_timer = s->next_interval;
+    return sticky(s);
 }
 
 int ags_sim_run(ags_sim_t *s, const ags_event_t *ev, size_t n)
@@ -309,21 +360,9 @@ int ags_sim_run(ags_sim_t *s, const ags_event_t *ev, size_t n)
             s->warm_at = UINT64_MAX;
         }
         if (AGS_UNLIKELY(s->instructions >= s->next_timer)) {
-            if (s->instructions >= s->next_scan) {
-                for (unsigned k = 0; k < s->nm; k++)
-                    if (s->m[k]->mode == AGS_MODE_AGILE)
-                        ags_vmm_scan(&s->m[k]->vmm);
-                while (s->next_scan <= s->instructions)
-                    s->next_scan += s->cfg.agile_interval;
-            }
-            if (s->cfg.interval && s->instructions >= s->next_interval) {
-                ags_sim_record_interval(s);
-                while (s->next_interval <= s->instructions)
-                    s->next_interval += s->cfg.interval;
-            }
-            s->next_timer = s->next_scan;
-            if (s->cfg.interval && s->next_interval < s->next_timer)
-                s->next_timer = s->next_interval;
+            rc = timer(s);
+            if (rc)
+                return rc;
         }
     }
     return AGS_OK;

@@ -23,7 +23,7 @@ void ags_sim_reset_stats(ags_sim_t *s)
             m->st.shadow_pages_peak = m->vmm.live_sp;
     }
     s->accesses = s->tlb_misses = s->itlb_misses = s->dirty_assists = s->page_crossings = 0;
-    s->tlb.l2_hits = s->tlb.l1_misses[0] = s->tlb.l1_misses[1] = 0;
+    s->tlb.l2_hits = 0;
     s->instr_base = s->instructions;
     ags_guest_stats_t *g = &s->guest.st;
     uint64_t procs = s->guest.nprocs;
@@ -39,8 +39,11 @@ void ags_sim_reset_stats(ags_sim_t *s)
 
 void ags_sim_record_interval(ags_sim_t *s)
 {
-    if (ags_grow((void **)&s->iv, &s->capiv, sizeof(ags_interval_t), s->niv))
+    if (ags_grow((void **)&s->iv, &s->capiv, sizeof(ags_interval_t), s->niv)) {
+        s->deferred_err = AGS_E_NOMEM; /* an interval row would be missing: stop the run */
+        ags_sim_set_err(s, "out of memory: interval rows");
         return;
+    }
     ags_interval_t *r = &s->iv[s->niv++];
     memset(r, 0, sizeof(*r));
     r->instructions = s->instructions - s->instr_base;

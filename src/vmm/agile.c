@@ -89,8 +89,10 @@ static void agile_scan_rec(ags_vmm_t *v, uint32_t slot, int parent_shadow, uint3
         ++*nested;
         if (parent_shadow && !ags_agile_dirty_test(v, t->hpa)) {
             if (v->cfg->agile_revert_one_level) {
-                if (*ncand == *capcand && ags_grow((void **)cand, capcand, sizeof(uint32_t), *ncand))
+                if (*ncand == *capcand && ags_grow((void **)cand, capcand, sizeof(uint32_t), *ncand)) {
+                    ags_vmm_fail(v, "agile scan candidates");
                     return;
+                }
                 (*cand)[(*ncand)++] = slot;
             } else {
                 ags_agile_to_shadow(v, slot);

@@ -64,8 +64,10 @@ void ags_sp_free_tree(ags_vmm_t *v, uint32_t id)
     v->live_sp--;
     v->st->shadow_pages_zapped++;
     if (v->nfree_sp == v->capfree_sp &&
-        ags_grow((void **)&v->free_sp, &v->capfree_sp, sizeof(uint32_t), v->nfree_sp))
+        ags_grow((void **)&v->free_sp, &v->capfree_sp, sizeof(uint32_t), v->nfree_sp)) {
+        ags_vmm_fail(v, "shadow page ids");
         return;
+    }
     v->free_sp[v->nfree_sp++] = id;
 }
 

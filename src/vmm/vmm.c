@@ -69,10 +69,12 @@ void ags_vmm_pt_write(ags_vmm_t *v, uint32_t slot, unsigned idx, uint64_t old, u
         if (s->unsync)
             return;
         ags_vmm_exit(v, &v->st->exits.pt_write, &v->st->vmm.pt_write, v->cfg->cost_pt_write);
-        s->unsync = 1;
         if (v->nunsync == v->capunsync &&
-            ags_grow((void **)&v->unsync_list, &v->capunsync, sizeof(uint32_t), v->nunsync))
+            ags_grow((void **)&v->unsync_list, &v->capunsync, sizeof(uint32_t), v->nunsync)) {
+            ags_vmm_fail(v, "unsync list"); /* never marked unsync without a place in the list */
             return;
+        }
+        s->unsync = 1;
         v->unsync_list[v->nunsync++] = id;
     } else {
         ags_vmm_exit(v, &v->st->exits.pt_write, &v->st->vmm.pt_write, v->cfg->cost_pt_write);
@@ -168,14 +170,16 @@ int ags_vmm_dirty_fault(ags_vmm_t *v, const ags_proc_t *p, uint64_t va, const ag
         uint32_t leaf_slot = x->slot[x->leaf_level];
         if (v->slot[leaf_slot].nested) {
             ags_agile_dirty_mark(v, v->g->pt[leaf_slot].hpa); /* hardware sets the guest D bit */
-            return 0;
+            return AGS_DIRTY_HW;
         }
-        if (v->cfg->agile_ad_hw)
-            return ags_shadow_fill(v, p, va, 1) < 0 ? -1 : 0;
+        if (v->cfg->agile_ad_hw) {
+            int rc = ags_shadow_fill(v, p, va, 1);
+            return rc < 0 ? rc : AGS_DIRTY_HW;
+        }
     }
     ags_vmm_exit(v, &v->st->exits.dirty, &v->st->vmm.dirty, v->cfg->cost_dirty);
     int rc = ags_shadow_fill(v, p, va, 1);
-    return rc < 0 ? rc : 1;
+    return rc < 0 ? rc : AGS_DIRTY_EXIT;
 }
 
 void ags_vmm_touch(ags_vmm_t *v, const ags_gxlate_t *x, unsigned changed, int is_write)

@@ -59,6 +59,11 @@ typedef struct {
     /* agile: dirty flags (model of EPT D bits) by host page number */
     ags_u64set_t dirty;
 
+    /* sticky error (the deferred_err pattern): AGS_E_NOMEM once bookkeeping could not grow;
+     * the driver checks it after every fan-out and stops the run with errmsg */
+    int err;
+    char errmsg[160];
+
     /* agile: gCR3 -> sCR3 cache (pids, LRU first) */
     uint32_t *cr3c;
     size_t ncr3c;
@@ -81,7 +86,12 @@ int ags_vmm_cr3_write(ags_vmm_t *v, const ags_proc_t *p);
 
 /* Hardware events. */
 int ags_vmm_hidden_fault(ags_vmm_t *v, const ags_proc_t *p, uint64_t va, int is_write);
-/* A store found a read-only shadow leaf (guest D was clear): returns 1 if it exited. */
+/* What a store to a clean page cost in a VMM machine. */
+enum {
+    AGS_DIRTY_HW = 0,       /* handled without an exit (hardware A/D, or agile's nested part) */
+    AGS_DIRTY_EXIT = 1      /* the read-only shadow leaf exited: dirty-bit emulation */
+};
+/* A store found a clean page (guest D clear): AGS_DIRTY_HW, AGS_DIRTY_EXIT or an AGS_E_* code. */
 int ags_vmm_dirty_fault(ags_vmm_t *v, const ags_proc_t *p, uint64_t va, const ags_gxlate_t *x);
 /* Hardware A/D updates of guest entries (levels in mask) and data stores (agile dirty tracking). */
 void ags_vmm_touch(ags_vmm_t *v, const ags_gxlate_t *x, unsigned changed, int is_write);
@@ -89,5 +99,7 @@ void ags_vmm_touch(ags_vmm_t *v, const ags_gxlate_t *x, unsigned changed, int is
 void ags_vmm_scan(ags_vmm_t *v);
 /* Agile: count of guest PT pages in each mode. */
 void ags_vmm_mode_counts(const ags_vmm_t *v, uint64_t *nested, uint64_t *shadow);
+/* Debug checker (--check): AGS_OK, or AGS_E_INTERNAL with a message naming the broken invariant. */
+int ags_vmm_audit(const ags_vmm_t *v, char *err, size_t errlen);
 
 #endif

@@ -7,6 +7,7 @@
 #include "vmm/vmm.h"
 #include "pt/pt.h"
 #include "util.h"
+#include <stdio.h>
 #include <string.h>
 
 static inline void ags_vmm_exit(ags_vmm_t *v, uint64_t *count, uint64_t *cycles, unsigned extra)
@@ -33,9 +34,25 @@ static inline void ags_vmm_flush_walk_caches(ags_vmm_t *v)
 }
 
 /* dirty flags by host page number */
-static inline void ags_agile_dirty_mark(ags_vmm_t *v, uint64_t hpa) { ags_u64set_add(&v->dirty, hpa >> v->ept->page_shift); }
+
 static inline int ags_agile_dirty_test(const ags_vmm_t *v, uint64_t hpa) { return ags_u64set_has(&v->dirty, hpa >> v->ept->page_shift); }
 static inline void ags_agile_dirty_clear(ags_vmm_t *v) { ags_u64set_clear(&v->dirty); }
+
+/* Record a failure that the caller cannot return (a sticky error the driver checks). */
+static inline void ags_vmm_fail(ags_vmm_t *v, const char *what)
+{
+    if (!v->err) {
+        v->err = AGS_E_NOMEM;
+        snprintf(v->errmsg, sizeof(v->errmsg), "out of memory: %s", what);
+    }
+}
+
+/* agile: mark the host page holding hpa dirty (the model of its EPT D bit) */
+static inline void ags_agile_dirty_mark(ags_vmm_t *v, uint64_t hpa)
+{
+    if (ags_u64set_add(&v->dirty, hpa >> v->ept->page_shift))
+        ags_vmm_fail(v, "agile dirty flags"); /* a lost flag could revert a dirty page */
+}
 
 /* shadow.c */
 uint32_t ags_sp_new(ags_vmm_t *v, uint32_t slot, unsigned level, uint64_t va_base, uint32_t parent, unsigned pidx);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end tests of the agilesim command line: exact anchor values of design §2, reports,
+# End-to-end tests of the agilesim command line: exact anchor values of docs/model.md §3 (walk lengths), reports,
 # bad input, interruption. Usage: test_cli.sh PATH/TO/agilesim
 set -u
 B="$1"
@@ -15,7 +15,7 @@ json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)"
 
 OFF="--tlb off --pwc off --ntlb off --caches off --quiet --check --accesses 20000 --warmup 0 --footprint 64m"
 
-# --- design §2 anchors: references per walk, caches off
+# --- walk-length anchors (docs/model.md §3): references per walk, caches off
 "$B" compare gups $OFF --json "$T/a.json" >/dev/null || no "compare gups"
 for m in native:4 nested:24 shadow:4 agile:24; do
   mode=${m%%:*}; want=${m##*:}
@@ -41,7 +41,7 @@ expect "suite refs/walk" "$(json "$T/all.json" "sorted({(r['mode'], r['walk_refs
   "[('agile', 24.0), ('native', 4.0), ('nested', 24.0), ('shadow', 4.0)]"
 expect "suite checksums" "$(json "$T/all.json" "all(len({r['translation_checksum'] for r in d['runs'] if r['workload']==w})==1 for w in {r['workload'] for r in d['runs']})")" True
 
-# --- reports: JSON keys of design §8, CSV, SVG
+# --- reports: JSON keys of docs/cli.md, CSV, SVG
 "$B" compare --workload gups --accesses 50000 --footprint 64m --quiet --interval 20000 \
     --json "$T/r.json" --csv "$T/r.csv" --svg "$T/r.svg" > "$T/out.txt" || no "compare with reports"
 python3 - "$T/r.json" <<'PY' || no "JSON keys"

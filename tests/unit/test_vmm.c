@@ -380,7 +380,7 @@ static void agile_young_exit(void)
     ags_sim_destroy(s);
 }
 
-/* the forced levels of design §2: 4, 8, 12, 16, and 24 for a root-nested process */
+/* the forced levels of docs/model.md §3: 4, 8, 12, 16, and 24 for a root-nested process */
 static void agile_forced(void)
 {
     const unsigned expect[6] = { 0, 4, 8, 12, 16, 24 };
