@@ -43,6 +43,23 @@ void ags_reader_set_va_bits(ags_reader_t *r, unsigned bits);
 uint64_t ags_reader_skipped(const ags_reader_t *r);
 void ags_reader_close(ags_reader_t *r);
 
+/* What a trace holds (agilesim info): counts by event type and access kind, instructions,
+ * processes, distinct pages touched, the address range. */
+typedef struct {
+    uint64_t events, types[AGS_EV_TYPE_COUNT], kinds[4], instructions;
+    uint64_t pages;             /* distinct (pid, 4 KiB page) pairs accessed */
+    uint64_t lo, hi;            /* lowest and highest access address (lo > hi: no access) */
+    uint32_t pids[64];          /* the first 64 processes seen */
+    size_t npids;               /* how many of pids[] are set */
+    int more_pids;              /* more than 64 processes */
+} ags_trace_summary_t;
+
+typedef struct ags_summarizer ags_summarizer_t;
+int ags_summarizer_create(ags_summarizer_t **out);        /* AGS_OK or AGS_E_NOMEM */
+int ags_summarizer_add(ags_summarizer_t *s, const ags_event_t *ev, size_t n); /* AGS_OK or AGS_E_NOMEM */
+void ags_summarizer_get(const ags_summarizer_t *s, ags_trace_summary_t *out);
+void ags_summarizer_destroy(ags_summarizer_t *s);
+
 typedef struct ags_writer ags_writer_t;
 
 /* Write an .agt file: to a temporary name, renamed to `path` by ags_writer_close(w, 1). */

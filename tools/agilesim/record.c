@@ -25,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "record.h"
+#include "cli.h"
 
 #define MAXCONN 4096
 

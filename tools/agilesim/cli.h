@@ -1,0 +1,71 @@
+/* agilesim command line: what the option module (options.c), the run loop (run.c), the
+ * dispatcher (main.c) and the recorder (record.c) share. Uses only the public API. */
+#ifndef AGS_CLI_H
+#define AGS_CLI_H
+
+#include "agilesim/agilesim.h"
+#include <signal.h>
+#include <stdio.h>
+
+#define EXIT_USAGE 2
+#define EXIT_SIGNAL 130
+#define AGS_CLI_MAX_INPUTS 32
+
+/* The commands, as a bit set: each option names the commands it applies to. */
+enum {
+    CMD_COMPARE = 1u << 0,
+    CMD_RUN = 1u << 1,
+    CMD_CONVERT = 1u << 2,
+    CMD_INFO = 1u << 3,
+    CMD_RECORD = 1u << 4,
+    CMD_SIM = CMD_COMPARE | CMD_RUN
+};
+
+typedef struct {
+    ags_config_t cfg;
+    unsigned command;                           /* one CMD_* bit */
+    const char *command_name;
+    const char *inputs[AGS_CLI_MAX_INPUTS];    /* built-in workload names, or trace paths */
+    int is_trace[AGS_CLI_MAX_INPUTS];
+    size_t ninputs;
+    int format;                                 /* ags_format_t for trace inputs */
+    int accesses_given, zstd, quiet;
+    const char *output;                         /* convert / record */
+    uint64_t accesses, footprint, seed;
+    double warmup_pct;                          /* < 0: warmup_abs applies; -2: the default */
+    uint64_t warmup_abs;
+    const char *json, *csv, *svg;
+    const char *cmdline;
+} ags_cli_opts_t;
+
+extern volatile sig_atomic_t ags_cli_stop;
+
+/* Print "agilesim: MESSAGE", remove every half-written output, exit with `code`. */
+void ags_cli_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+void ags_cli_install_signals(void);
+
+/* options.c */
+void ags_cli_defaults(ags_cli_opts_t *o, unsigned command, const char *name);
+/* Parse argv[first..]; with CMD_RECORD, stop at "--" and set *rest to the index after it. */
+void ags_cli_parse(ags_cli_opts_t *o, int argc, char **argv, int first, int *rest);
+void ags_cli_usage(FILE *f);
+int ags_cli_workload_exists(const char *name);
+
+/* run.c: compare and run; removing half-written outputs (called by ags_cli_die) */
+void ags_cli_out_abort_all(void);
+int ags_cli_run(ags_cli_opts_t *o);
+
+/* inputs (run.c) */
+typedef struct {
+    ags_workload_t *w;
+    ags_reader_t *r;
+    const char *name;
+} ags_cli_source_t;
+void ags_cli_source_open(const ags_cli_opts_t *o, size_t i, uint64_t accesses, ags_cli_source_t *src);
+size_t ags_cli_source_next(ags_cli_source_t *src, ags_event_t *buf, size_t n, const char **err);
+void ags_cli_source_close(ags_cli_source_t *src);
+
+/* record.c */
+int ags_cli_record(const char *output, int zstd, int quiet, char **cmd, volatile sig_atomic_t *stop);
+
+#endif

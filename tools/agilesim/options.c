@@ -1,0 +1,646 @@
+/* agilesim command line — the option table. Model notes: none.
+ * One row per option: its name, value, help, the commands it applies to, and either the
+ * ags_config_t field it sets (with how to parse it) or a handler for the CLI's own settings.
+ * `agilesim help` prints every default from ags_config_defaults() through the same table, so a
+ * default is written in one place. Numbers are base 10, finite and in range. */
+#include "cli.h"
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef enum {
+    K_UINT,     /* unsigned field: an integer lo..hi */
+    K_U64,      /* uint64_t field: a count (k, M, G decimal suffixes), at least lo */
+    K_ONOFF,    /* int field: on/off */
+    K_FLAG,     /* int field set to 1, no value */
+    K_GEOM,     /* ags_geom_t field: ENTRIES:WAYS */
+    K_GEOM_ON,  /* ags_geom_t field + an int on-flag at off2: off | on | ENTRIES:WAYS */
+    K_PAGE,     /* unsigned page shift: 4k, 2m, 1g */
+    K_ENUM,     /* int field: one of names[] (index = value) */
+    K_DOUBLE,   /* double field in (lo, hi] */
+    K_CLI       /* the CLI's own setting: handler */
+} kind_t;
+
+typedef struct optdef optdef_t;
+struct optdef {
+    const char *name, *arg, *help;
+    unsigned cmds;
+    kind_t kind;
+    size_t off, off2;
+    uint64_t lo, hi;
+    const char *const *names;
+    void (*handler)(ags_cli_opts_t *o, const optdef_t *d, const char *v);
+    const char *def;    /* K_CLI: the default as help shows it (NULL: none) */
+};
+
+static const char *const s_sync[] = { "wp", "unsync", NULL };
+static const char *const s_backing[] = { "prefault", "lazy", NULL };
+static const char *const s_start[] = { "nested", "shadow", NULL };
+static const char *const s_revert[] = { "subtree", "one-level", NULL };
+
+/* ------------------------------------------------------------------ value parsers */
+
+static const optdef_t *cur; /* the option being parsed, for messages */
+
+static __attribute__((noreturn)) void bad(const char *v, const char *expect)
+{
+    ags_cli_die(EXIT_USAGE, "%s: invalid value '%s' (expected %s)", cur->name, v ? v : "", expect);
+}
+
+/* Base-10 digits only, at least one; no sign, no space, no 0x. */
+static const char *digits(const char *s, uint64_t *out)
+{
+    uint64_t x = 0;
+    const char *p = s;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (x > (UINT64_MAX - 9) / 10)
+            return NULL;
+        x = x * 10 + (uint64_t)(*p - '0');
+    }
+    if (p == s)
+        return NULL;
+    *out = x;
+    return p;
+}
+
+/* A size with a binary suffix (k, m, g, t; optional "i" and "b"): 512m = 512 MiB. */
+static int parse_size(const char *s, uint64_t *out)
+{
+    uint64_t v;
+    const char *p = digits(s, &v);
+    if (!p)
+        return -1;
+    unsigned sh = 0;
+    switch (*p) {
+    case 'k': case 'K': sh = 10; break;
+    case 'm': case 'M': sh = 20; break;
+    case 'g': case 'G': sh = 30; break;
+    case 't': case 'T': sh = 40; break;
+    case 0: break;
+    default: return -1;
+    }
+    if (sh) {
+        p++;
+        if (*p == 'i' || *p == 'I')
+            p++;
+        if (*p == 'b' || *p == 'B')
+            p++;
+    }
+    if (*p || (sh && v > (UINT64_MAX >> sh)))
+        return -1;
+    *out = v << sh;
+    return 0;
+}
+
+/* A count with a decimal suffix: 10M = 10,000,000; 1.5k = 1500. Below 2^63. */
+static int parse_count(const char *s, uint64_t *out)
+{
+    uint64_t ip, fp = 0, fscale = 1;
+    const char *p = digits(s, &ip);
+    if (!p)
+        return -1;
+    if (*p == '.') {
+        const char *q = p + 1;
+        for (; *q >= '0' && *q <= '9' && fscale < 1000000000ULL; q++) {
+            fp = fp * 10 + (uint64_t)(*q - '0');
+            fscale *= 10;
+        }
+        if (q == p + 1 || (*q >= '0' && *q <= '9'))
+            return -1;
+        p = q;
+    }
+    uint64_t mul = 1;
+    switch (*p) {
+    case 'k': case 'K': mul = 1000; p++; break;
+    case 'm': case 'M': mul = 1000000; p++; break;
+    case 'g': case 'G': case 'b': case 'B': mul = 1000000000; p++; break;
+    default: break;
+    }
+    if (*p || ip > (UINT64_MAX >> 1) / mul)
+        return -1;
+    uint64_t frac = fp * mul;
+    if (frac % fscale)
+        return -1; /* not a whole number */
+    uint64_t v = ip * mul + frac / fscale;
+    if (v >> 63)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* A finite decimal number (no hex, no nan, no inf). */
+static int parse_double(const char *s, double *out)
+{
+    if (!*s || !((*s >= '0' && *s <= '9') || *s == '.') || strpbrk(s, "xXnNiI"))
+        return -1;
+    char *end;
+    errno = 0;
+    double d = strtod(s, &end);
+    if (errno || *end || !isfinite(d))
+        return -1;
+    *out = d;
+    return 0;
+}
+
+static int enum_index(const char *const *names, const char *v)
+{
+    for (int i = 0; names[i]; i++)
+        if (!strcmp(names[i], v))
+            return i;
+    return -1;
+}
+
+static void enum_expect(const char *const *names, char *buf, size_t len)
+{
+    size_t n = 0;
+    buf[0] = 0;
+    for (int i = 0; names[i]; i++)
+        n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s", i ? (names[i + 1] ? ", " : " or ") : "", names[i]);
+}
+
+static ags_geom_t parse_geom(const char *v)
+{
+    uint64_t e, w;
+    const char *p = digits(v, &e);
+    if (!p || *p != ':' || !(p = digits(p + 1, &w)) || *p || !e || !w || e > (1u << 24) || w > 64)
+        bad(v, "ENTRIES:WAYS, e.g. 64:4");
+    return (ags_geom_t){ (uint32_t)e, (uint32_t)w };
+}
+
+static unsigned parse_page(const char *v)
+{
+    if (!strcmp(v, "4k") || !strcmp(v, "4K")) return 12;
+    if (!strcmp(v, "2m") || !strcmp(v, "2M")) return 21;
+    if (!strcmp(v, "1g") || !strcmp(v, "1G")) return 30;
+    bad(v, "4k, 2m or 1g");
+}
+
+static int parse_onoff(const char *v)
+{
+    if (!strcmp(v, "on") || !strcmp(v, "1") || !strcmp(v, "yes"))
+        return 1;
+    if (!strcmp(v, "off") || !strcmp(v, "0") || !strcmp(v, "no"))
+        return 0;
+    bad(v, "on or off");
+}
+
+/* ------------------------------------------------------------------ the CLI's own options */
+
+static void add_workloads(ags_cli_opts_t *o, const char *list)
+{
+    const char *p = list;
+    if (!*p)
+        ags_cli_die(EXIT_USAGE, "--workload: empty list (see 'agilesim workloads')");
+    while (*p) {
+        const char *c = strchr(p, ',');
+        size_t len = c ? (size_t)(c - p) : strlen(p);
+        char name[64];
+        if (!len || len >= sizeof(name))
+            ags_cli_die(EXIT_USAGE, "--workload: invalid list '%s' (names separated by commas)", list);
+        memcpy(name, p, len);
+        name[len] = 0;
+        size_t n;
+        const ags_workload_info_t *l = ags_workload_list(&n);
+        size_t k = 0;
+        while (k < n && strcmp(l[k].name, name))
+            k++;
+        if (k == n)
+            ags_cli_die(EXIT_USAGE, "unknown workload '%s' (see 'agilesim workloads')", name);
+        if (o->ninputs == AGS_CLI_MAX_INPUTS)
+            ags_cli_die(EXIT_USAGE, "too many inputs (at most %d)", AGS_CLI_MAX_INPUTS);
+        o->is_trace[o->ninputs] = 0;
+        o->inputs[o->ninputs++] = l[k].name;
+        p += len + (c != NULL);
+        if (c && !*p)
+            ags_cli_die(EXIT_USAGE, "--workload: invalid list '%s' (names separated by commas)", list);
+    }
+}
+
+static void h_workload(ags_cli_opts_t *o, const optdef_t *d, const char *v) { (void)d; add_workloads(o, v); }
+
+static void h_modes(ags_cli_opts_t *o, const optdef_t *d, const char *v)
+{
+    (void)d;
+    unsigned m = 0;
+    const char *p = v;
+    while (*p) {
+        const char *c = strchr(p, ',');
+        size_t len = c ? (size_t)(c - p) : strlen(p);
+        char tok[16];
+        if (!len || len >= sizeof(tok))
+            bad(v, "a list of native, nested, shadow, agile");
+        memcpy(tok, p, len);
+        tok[len] = 0;
+        int k = ags_mode_parse(tok);
+        if (!strcmp(tok, "all"))
+            m |= AGS_MODES_ALL;
+        else if (k < 0)
+            bad(v, "a list of native, nested, shadow, agile");
+        else
+            m |= 1u << k;
+        p += len + (c != NULL);
+    }
+    if (!m)
+        bad(v, "a list of native, nested, shadow, agile");
+    o->cfg.modes = m;
+}
+
+static void h_mode(ags_cli_opts_t *o, const optdef_t *d, const char *v)
+{
+    (void)d;
+    int k = ags_mode_parse(v);
+    if (k < 0)
+        bad(v, "native, nested, shadow or agile");
+    o->cfg.modes = 1u << k;
+}
+
+static void h_accesses(ags_cli_opts_t *o, const optdef_t *d, const char *v)
+{
+    (void)d;
+    if (parse_count(v, &o->accesses) || !o->accesses)
+        bad(v, "a positive count, e.g. 4M");
+    o->accesses_given = 1;
+}
+
+static void h_footprint(ags_cli_opts_t *o, const optdef_t *d, const char *v)
+{
+    (void)d;
+    if (parse_size(v, &o->footprint) || o->footprint < (1ULL << 20) || o->footprint > (1ULL << 42))
+        bad(v, "a size from 1m to 4t, e.g. 512m");
+}
+
+static void h_seed(ags_cli_opts_t *o, const optdef_t *d, const char *v)
+{
+    (void)d;
+    const char *p = digits(v, &o->seed);
+    if (!p || *p)
+        bad(v, "a non-negative integer");
+}
+
+static void h_format(ags_cli_opts_t *o, const optdef_t *d, const char *v)
+{
+    (void)d;
+    int f = ags_format_parse(v);
+    if (f < 0)
+        bad(v, "auto, agt, lackey, pinatrace or champsim");
+    o->format = f;
+}
+
+static void h_zstd(ags_cli_opts_t *o, const optdef_t *d, const char *v) { (void)d, (void)v; o->zstd = 1; }
+static void h_quiet(ags_cli_opts_t *o, const optdef_t *d, const char *v) { (void)d, (void)v; o->quiet = 1; }
+
+static void h_path(ags_cli_opts_t *o, const optdef_t *d, const char *v)
+{
+    if (!*v)
+        bad(v, "a file name");
+    const char **slot = !strcmp(d->name, "-o") ? &o->output : !strcmp(d->name, "--json") ? &o->json
+                        : !strcmp(d->name, "--csv") ? &o->csv : &o->svg;
+    *slot = v;
+}
+
+static void h_warmup(ags_cli_opts_t *o, const optdef_t *d, const char *v)
+{
+    (void)d;
+    size_t len = strlen(v);
+    if (len > 1 && v[len - 1] == '%') {
+        char num[32];
+        double pct;
+        if (len > sizeof(num))
+            bad(v, "an access count or a percentage below 100%");
+        memcpy(num, v, len - 1);
+        num[len - 1] = 0;
+        if (parse_double(num, &pct) || pct < 0 || pct >= 100)
+            bad(v, "an access count or a percentage below 100%");
+        o->warmup_pct = pct;
+        o->warmup_abs = 0;
+    } else {
+        if (parse_count(v, &o->warmup_abs))
+            bad(v, "an access count or a percentage below 100%");
+        o->warmup_pct = -1;
+    }
+}
+
+static void h_walk_latency(ags_cli_opts_t *o, const optdef_t *d, const char *v)
+{
+    (void)d;
+    uint64_t n;
+    const char *p;
+    if (!strcmp(v, "cache")) {
+        o->cfg.walk_latency_fixed = 0;
+    } else if (!strncmp(v, "fixed:", 6) && (p = digits(v + 6, &n)) && !*p && n <= 100000) {
+        o->cfg.walk_latency_fixed = 1;
+        o->cfg.walk_latency = (unsigned)n;
+    } else {
+        bad(v, "fixed:N (N <= 100000) or cache");
+    }
+}
+
+static void h_native_cycles(ags_cli_opts_t *o, const optdef_t *d, const char *v)
+{
+    (void)d;
+    uint64_t x;
+    if (parse_count(v, &x) || !x)
+        bad(v, "a positive cycle count");
+    o->cfg.native_cycles = (double)x;
+}
+
+/* ------------------------------------------------------------------ the table */
+
+#define C(f) offsetof(ags_config_t, f)
+#define CLI(n, a, cmds, h, def, help) { n, a, help, cmds, K_CLI, 0, 0, 0, 0, NULL, h, def }
+#define UINT(n, a, f, lo, hi, help) { n, a, help, CMD_SIM, K_UINT, C(f), 0, lo, hi, NULL, NULL, NULL }
+#define COST(n, f, help) UINT(n, "N", f, 0, 100000000, help)
+#define U64(n, a, f, lo, help) { n, a, help, CMD_SIM, K_U64, C(f), 0, lo, 0, NULL, NULL, NULL }
+#define ONOFF(n, f, help) { n, "on|off", help, CMD_SIM, K_ONOFF, C(f), 0, 0, 0, NULL, NULL, NULL }
+#define FLAG(n, f, help) { n, "", help, CMD_SIM, K_FLAG, C(f), 0, 0, 0, NULL, NULL, NULL }
+#define GEOM(n, a, f, help) { n, a, help, CMD_SIM, K_GEOM, C(f), 0, 0, 0, NULL, NULL, NULL }
+#define GEOM_ON(n, f, on, help) { n, "off|on|E:W", help, CMD_SIM, K_GEOM_ON, C(f), C(on), 0, 0, NULL, NULL, NULL }
+#define PAGE(n, f, help) { n, "4k|2m|1g", help, CMD_SIM, K_PAGE, C(f), 0, 0, 0, NULL, NULL, NULL }
+#define ENUM(n, a, f, names, help) { n, a, help, CMD_SIM, K_ENUM, C(f), 0, 0, 0, names, NULL, NULL }
+
+static const optdef_t optdefs[] = {
+    CLI("--workload", "NAME[,NAME...]", CMD_SIM | CMD_CONVERT | CMD_INFO, h_workload, "the whole suite", "built-in workload(s)"),
+    CLI("--format", "F", CMD_SIM | CMD_CONVERT | CMD_INFO, h_format, "auto", "trace format: auto (from the content), agt, lackey, pinatrace, champsim"),
+    CLI("--zstd", "", CMD_CONVERT | CMD_RECORD, h_zstd, NULL, "compress the .agt output with zstd"),
+    CLI("-o", "FILE", CMD_CONVERT | CMD_RECORD, h_path, NULL, "the .agt file to write"),
+    CLI("--modes", "LIST", CMD_COMPARE, h_modes, "all", "modes to compare: native,nested,shadow,agile"),
+    CLI("--mode", "MODE", CMD_RUN, h_mode, NULL, "the mode to run (run)"),
+    CLI("--accesses", "N", CMD_SIM | CMD_CONVERT, h_accesses, "16M for built-in workloads; the whole trace", "memory accesses to count per input (suffixes k, M, G)"),
+    CLI("--footprint", "SIZE", CMD_SIM | CMD_CONVERT | CMD_INFO, h_footprint, "the workload's own", "main data-set size of the built-in workloads (e.g. 512m, 1g)"),
+    CLI("--seed", "N", CMD_SIM | CMD_CONVERT | CMD_INFO, h_seed, "1", "random seed of the built-in workloads"),
+    CLI("--json", "FILE", CMD_SIM, h_path, NULL, "write the JSON report"),
+    CLI("--csv", "FILE", CMD_SIM, h_path, NULL, "write the CSV report"),
+    CLI("--svg", "FILE", CMD_SIM, h_path, NULL, "write an SVG stacked-bar chart"),
+    FLAG("--check", check, "compare every walk with the guest's functional translation; audit the VMM"),
+    CLI("--quiet", "", CMD_SIM | CMD_CONVERT | CMD_RECORD, h_quiet, NULL, "no progress or summary on stderr"),
+    U64("--interval", "N", interval, 1000, "per-interval rows every N instructions (0: none)"),
+    CLI("--warmup", "N|P%", CMD_SIM, h_warmup, "50% for built-in workloads, 0 for traces", "simulate the first N accesses (or P% of --accesses) without counting them"),
+    UINT("--guest-levels", "N", guest_levels, 4, 5, "guest page-table levels: 4, or 5 (LA57)"),
+    UINT("--host-levels", "N", host_levels, 4, 5, "host (EPT) levels: 4 or 5"),
+    PAGE("--guest-page", guest_page_shift, "guest page size: 4k, 2m (THP) or 1g"),
+    PAGE("--host-page", host_page_shift, "host page size (EPT leaf)"),
+    ENUM("--host-backing", "prefault|lazy", host_backing_lazy, s_backing, "guest memory backed at boot, or an EPT-violation exit per first touch"),
+    ONOFF("--pcid", pcid, "tag TLB entries with the ASID"),
+    UINT("--flush-ceiling", "N", flush_ceiling, 0, 64, "per-page INVLPG up to N pages, else a full flush"),
+    ONOFF("--tlb", tlb_on, "the TLB hierarchy"),
+    GEOM("--l1d-tlb", "E:W", l1d_4k, "L1 data TLB, 4 KiB pages"),
+    GEOM("--l1d-tlb-2m", "E:W", l1d_2m, "L1 data TLB, 2 MiB pages"),
+    GEOM("--l1d-tlb-1g", "E:W", l1d_1g, "L1 data TLB, 1 GiB pages"),
+    GEOM("--l1i-tlb", "E:W", l1i_4k, "L1 instruction TLB, 4 KiB pages"),
+    GEOM("--l1i-tlb-2m", "E:W", l1i_2m, "L1 instruction TLB, 2 MiB pages"),
+    GEOM("--l2-tlb", "E:W", l2_tlb, "unified L2 TLB, 4 KiB and 2 MiB pages"),
+    GEOM("--l2-tlb-1g", "E:W", l2_tlb_1g, "L2 TLB, 1 GiB pages"),
+    GEOM_ON("--pwc", pwc, pwc_on, "paging-structure caches, per level and dimension"),
+    GEOM_ON("--ntlb", ntlb, ntlb_on, "nested TLB (gPA -> hPA)"),
+    ONOFF("--caches", caches_on, "cache hierarchy for walk and data references"),
+    GEOM("--l1-cache", "LINES:W", l1c, "L1 data cache (64-byte lines)"),
+    GEOM("--l2-cache", "LINES:W", l2c, "L2 cache"),
+    GEOM("--llc", "LINES:W", llc, "last-level cache (a core's share)"),
+    CLI("--walk-latency", "cache|fixed:N", CMD_SIM, h_walk_latency, "cache", "walk reference latency: from the caches, or a flat N cycles"),
+    { "--cpi", "X", "base cycles per instruction", CMD_SIM, K_DOUBLE, C(cpi), 0, 0, 1000, NULL, NULL, NULL },
+    CLI("--native-cycles", "N", CMD_SIM, h_native_cycles, NULL, "calibrate the base CPI so that native totals N cycles"),
+    COST("--cost-exit", cost_exit, "VM exit + entry round trip (cycles)"),
+    COST("--cost-pt-write", cost_pt_write, "+ emulating a trapped guest PT write"),
+    COST("--cost-hidden-fault", cost_hidden_fault, "+ filling shadow entries on a hidden fault"),
+    COST("--cost-reflect", cost_reflect, "+ reflecting a guest page fault"),
+    COST("--cost-cr3", cost_cr3, "+ a CR3 write: find/sync the shadow root"),
+    COST("--cost-invlpg", cost_invlpg, "+ an intercepted INVLPG"),
+    COST("--cost-dirty", cost_dirty, "+ dirty-bit emulation"),
+    COST("--cost-ept-violation", cost_ept_violation, "+ an EPT violation (lazy backing)"),
+    COST("--cost-switch", cost_switch, "agile: switching or reverting one guest PT page"),
+    COST("--cost-switch-entry", cost_switch_entry, "agile: per shadow entry rebuilt on a revert"),
+    COST("--cost-scan-page", cost_scan_page, "agile: per NESTED page per dirty scan"),
+    COST("--cost-resync", cost_resync, "unsync: resynchronising one shadow page"),
+    COST("--cost-guest-fault", cost_guest_fault, "the guest's page-fault handler, every mode"),
+    ENUM("--shadow-sync", "unsync|wp", shadow_sync, s_sync, "shadow coherence: KVM's unsync leaves, or wp = trap and emulate every write (no KVM configuration does this)"),
+    UINT("--agile-threshold", "N", agile_threshold, 1, 255, "agile: trapped writes before a page goes nested"),
+    U64("--agile-interval", "N", agile_interval, 1000, "agile: instructions between dirty scans"),
+    ENUM("--agile-start", "nested|shadow", agile_start_shadow, s_start, "agile: mode of a new process's root"),
+    FLAG("--agile-ad-hw", agile_ad_hw, "agile: hardware A/D bits in guest and shadow entries"),
+    UINT("--agile-cr3-cache", "N", agile_cr3_cache, 0, 4096, "agile: gCR3 -> sCR3 cache entries"),
+    UINT("--agile-force-level", "L", agile_force_level, 0, 6, "agile: pin the switch at shadow level L (1 = all shadow, levels+1 = root nested; 0 = dynamic)"),
+    ENUM("--agile-revert", "subtree|one-level", agile_revert_one_level, s_revert, "agile: a scan reverts every clean level top-down, or one level"),
+};
+#define NOPTS (sizeof(optdefs) / sizeof(optdefs[0]))
+
+/* ------------------------------------------------------------------ parse */
+
+static void set_option(ags_cli_opts_t *o, const optdef_t *d, const char *v)
+{
+    char *base = (char *)&o->cfg;
+    char expect[128];
+    uint64_t x;
+    double dv;
+    cur = d;
+    switch (d->kind) {
+    case K_CLI: d->handler(o, d, v); break;
+    case K_UINT: {
+        const char *p = digits(v, &x);
+        if (!p || *p || x < d->lo || x > d->hi) {
+            snprintf(expect, sizeof(expect), "an integer %llu..%llu", (unsigned long long)d->lo, (unsigned long long)d->hi);
+            bad(v, expect);
+        }
+        *(unsigned *)(base + d->off) = (unsigned)x;
+        break;
+    }
+    case K_U64:
+        if (parse_count(v, &x) || (x < d->lo && !(x == 0 && !strcmp(d->name, "--interval")))) {
+            snprintf(expect, sizeof(expect), "a count of at least %llu (suffixes k, M, G)", (unsigned long long)d->lo);
+            bad(v, expect);
+        }
+        *(uint64_t *)(base + d->off) = x;
+        break;
+    case K_ONOFF: *(int *)(base + d->off) = parse_onoff(v); break;
+    case K_FLAG: *(int *)(base + d->off) = 1; break;
+    case K_GEOM: *(ags_geom_t *)(base + d->off) = parse_geom(v); break;
+    case K_GEOM_ON:
+        if (!strcmp(v, "off") || !strcmp(v, "on")) {
+            *(int *)(base + d->off2) = !strcmp(v, "on");
+        } else {
+            *(ags_geom_t *)(base + d->off) = parse_geom(v);
+            *(int *)(base + d->off2) = 1;
+        }
+        break;
+    case K_PAGE: *(unsigned *)(base + d->off) = parse_page(v); break;
+    case K_ENUM: {
+        int k = enum_index(d->names, v);
+        if (k < 0) {
+            enum_expect(d->names, expect, sizeof(expect));
+            bad(v, expect);
+        }
+        *(int *)(base + d->off) = k;
+        break;
+    }
+    case K_DOUBLE:
+        if (parse_double(v, &dv) || !(dv > (double)d->lo) || dv > (double)d->hi) {
+            snprintf(expect, sizeof(expect), "a decimal number in (%llu, %llu]", (unsigned long long)d->lo,
+                     (unsigned long long)d->hi);
+            bad(v, expect);
+        }
+        *(double *)(base + d->off) = dv;
+        break;
+    }
+}
+
+static const char *command_list(unsigned cmds, char *buf, size_t len)
+{
+    static const char *const names[] = { "compare", "run", "convert", "info", "record" };
+    size_t n = 0;
+    buf[0] = 0;
+    for (unsigned i = 0; i < 5; i++)
+        if (cmds & (1u << i))
+            n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s'%s'", n ? ", " : "", names[i]);
+    return buf;
+}
+
+int ags_cli_workload_exists(const char *name)
+{
+    size_t n;
+    const ags_workload_info_t *l = ags_workload_list(&n);
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(l[i].name, name))
+            return 1;
+    return 0;
+}
+
+void ags_cli_parse(ags_cli_opts_t *o, int argc, char **argv, int first, int *rest)
+{
+    for (int i = first; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--") && o->command == CMD_RECORD) {
+            *rest = i + 1;
+            return;
+        }
+        if ((a[0] == '-' && a[1] == '-' && a[2]) || !strcmp(a, "-o")) {
+            const char *eq = strchr(a, '=');
+            size_t len = eq ? (size_t)(eq - a) : strlen(a);
+            const optdef_t *d = NULL;
+            for (size_t k = 0; k < NOPTS && !d; k++)
+                if (strlen(optdefs[k].name) == len && !strncmp(optdefs[k].name, a, len))
+                    d = &optdefs[k];
+            if (!d)
+                ags_cli_die(EXIT_USAGE, "unknown option '%.*s' (see 'agilesim help')", (int)len, a);
+            if (!(d->cmds & o->command)) {
+                char buf[96];
+                ags_cli_die(EXIT_USAGE, "%s does not apply to '%s' (it is for %s)", d->name, o->command_name,
+                            command_list(d->cmds, buf, sizeof(buf)));
+            }
+            const char *v = NULL;
+            int has_arg = d->arg[0] != 0;
+            if (has_arg) {
+                if (eq)
+                    v = eq + 1;
+                else if (i + 1 < argc)
+                    v = argv[++i];
+                else
+                    ags_cli_die(EXIT_USAGE, "%s needs a value", d->name);
+            } else if (eq) {
+                ags_cli_die(EXIT_USAGE, "%s takes no value", d->name);
+            }
+            set_option(o, d, v);
+        } else if (ags_cli_workload_exists(a)) {
+            add_workloads(o, a);
+        } else if (a[0] == '-' && a[1] && a[1] != '-') {
+            ags_cli_die(EXIT_USAGE, "unknown option '%s' (see 'agilesim help')", a);
+        } else if (access(a, F_OK) == 0 || strchr(a, '/') || strchr(a, '.') || !strcmp(a, "-")) {
+            if (o->ninputs == AGS_CLI_MAX_INPUTS)
+                ags_cli_die(EXIT_USAGE, "too many inputs (at most %d)", AGS_CLI_MAX_INPUTS);
+            o->is_trace[o->ninputs] = 1;
+            o->inputs[o->ninputs++] = a;
+        } else {
+            ags_cli_die(EXIT_USAGE, "unknown workload or argument '%s' (see 'agilesim workloads')", a);
+        }
+    }
+}
+
+void ags_cli_defaults(ags_cli_opts_t *o, unsigned command, const char *name)
+{
+    memset(o, 0, sizeof(*o));
+    ags_config_defaults(&o->cfg);
+    o->command = command;
+    o->command_name = name;
+    o->accesses = 16000000;
+    o->warmup_pct = -2;
+    o->seed = 1;
+    if (command == CMD_RUN)
+        o->cfg.modes = 0;
+}
+
+/* ------------------------------------------------------------------ help */
+
+/* The default of a config option, as a user would type it. */
+static void default_text(const optdef_t *d, const ags_config_t *c, char *buf, size_t len)
+{
+    const char *base = (const char *)c;
+    buf[0] = 0;
+    switch (d->kind) {
+    case K_CLI: snprintf(buf, len, "%s", d->def ? d->def : ""); break;
+    case K_UINT: snprintf(buf, len, "%u", *(const unsigned *)(base + d->off)); break;
+    case K_U64: {
+        uint64_t v = *(const uint64_t *)(base + d->off);
+        if (v && v % 1000000 == 0)
+            snprintf(buf, len, "%lluM", (unsigned long long)(v / 1000000));
+        else
+            snprintf(buf, len, "%llu", (unsigned long long)v);
+        break;
+    }
+    case K_ONOFF: snprintf(buf, len, "%s", *(const int *)(base + d->off) ? "on" : "off"); break;
+    case K_FLAG: snprintf(buf, len, "%s", *(const int *)(base + d->off) ? "on" : "off"); break;
+    case K_GEOM: {
+        const ags_geom_t *g = (const ags_geom_t *)(base + d->off);
+        snprintf(buf, len, "%u:%u", g->entries, g->ways);
+        break;
+    }
+    case K_GEOM_ON: {
+        const ags_geom_t *g = (const ags_geom_t *)(base + d->off);
+        if (*(const int *)(base + d->off2))
+            snprintf(buf, len, "%u:%u", g->entries, g->ways);
+        else
+            snprintf(buf, len, "off");
+        break;
+    }
+    case K_PAGE: {
+        unsigned sh = *(const unsigned *)(base + d->off);
+        snprintf(buf, len, "%s", sh == 12 ? "4k" : sh == 21 ? "2m" : "1g");
+        break;
+    }
+    case K_ENUM: snprintf(buf, len, "%s", d->names[*(const int *)(base + d->off)]); break;
+    case K_DOUBLE: snprintf(buf, len, "%g", *(const double *)(base + d->off)); break;
+    }
+}
+
+void ags_cli_usage(FILE *f)
+{
+    fputs("usage: agilesim COMMAND [OPTIONS]\n\n"
+          "Simulates address translation in a virtualized computer: native, nested (EPT),\n"
+          "shadow and agile paging, on one event stream.\n\n"
+          "commands:\n"
+          "  compare [WORKLOAD|TRACE...]       run the selected modes in lockstep (default: all four, whole suite)\n"
+          "  run --mode M [WORKLOAD|TRACE...]  one mode\n"
+          "  convert IN OUT.agt                convert a trace (Lackey, pinatrace, ChampSim, .agt) or workload to .agt\n"
+          "  info TRACE                        counts, footprint, pages touched, events, instructions\n"
+          "  record -o OUT.agt -- CMD ARGS...  run CMD under Valgrind, following its children, into an .agt trace\n"
+          "  workloads                         list the built-in workloads\n"
+          "  help, -h, --help                  this text\n"
+          "  version, --version                the version\n\noptions (default in brackets):\n",
+          f);
+    ags_config_t c;
+    ags_config_defaults(&c);
+    size_t w = 0;
+    for (size_t i = 0; i < NOPTS; i++) {
+        size_t l = strlen(optdefs[i].name) + (optdefs[i].arg[0] ? 1 + strlen(optdefs[i].arg) : 0);
+        w = l > w ? l : w;
+    }
+    for (size_t i = 0; i < NOPTS; i++) {
+        const optdef_t *d = &optdefs[i];
+        char lhs[96], def[96];
+        snprintf(lhs, sizeof(lhs), "%s%s%s", d->name, d->arg[0] ? " " : "", d->arg);
+        default_text(d, &c, def, sizeof(def));
+        fprintf(f, "  %-*s  %s%s%s%s\n", (int)w, lhs, d->help, def[0] ? " [" : "", def, def[0] ? "]" : "");
+    }
+    fputs("\nexit status: 0 ok, 1 simulation error, 2 bad usage or input, 130 interrupted\n", f);
+}

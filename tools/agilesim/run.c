@@ -1,0 +1,289 @@
+/* agilesim command line — compare and run: inputs, the run loop, progress, output files.
+ * Model notes: none. Output files are written to a temporary name and renamed when complete;
+ * a failure or a signal removes them. */
+#include "cli.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------ output files */
+
+typedef struct {
+    const char *path;
+    char tmp[4096];
+    FILE *f;
+} outfile_t;
+
+static void out_open(outfile_t *o, const char *path, const char *opt)
+{
+    o->path = path;
+    o->f = NULL;
+    if (!path)
+        return;
+    if (snprintf(o->tmp, sizeof(o->tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(o->tmp))
+        ags_cli_die(EXIT_USAGE, "%s %s: path too long", opt, path);
+    int fd = mkstemp(o->tmp);
+    if (fd < 0)
+        ags_cli_die(EXIT_USAGE, "%s %s: cannot write there: %s", opt, path, strerror(errno));
+    mode_t um = umask(0);
+    umask(um);
+    fchmod(fd, 0666 & ~um);
+    o->f = fdopen(fd, "w");
+    if (!o->f)
+        ags_cli_die(EXIT_USAGE, "%s %s: %s", opt, path, strerror(errno));
+}
+
+static outfile_t *ags_cli_outs[3];
+
+void ags_cli_out_abort_all(void)
+{
+    for (int i = 0; i < 3; i++)
+        if (ags_cli_outs[i] && ags_cli_outs[i]->f) {
+            fclose(ags_cli_outs[i]->f);
+            unlink(ags_cli_outs[i]->tmp);
+            ags_cli_outs[i]->f = NULL;
+        }
+}
+
+static int out_commit(outfile_t *o)
+{
+    if (!o->f)
+        return 0;
+    int bad_write = ferror(o->f);
+    if (fflush(o->f) || fsync(fileno(o->f)))
+        bad_write = 1;
+    if (fclose(o->f))
+        bad_write = 1;
+    o->f = NULL;
+    if (bad_write || rename(o->tmp, o->path)) {
+        unlink(o->tmp);
+        fprintf(stderr, "agilesim: %s: write failed: %s\n", o->path, strerror(errno ? errno : EIO));
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ inputs */
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+/* Open input i, or exit with status 2 and one line naming the problem. */
+void ags_cli_source_open(const ags_cli_opts_t *o, size_t i, uint64_t accesses, ags_cli_source_t *src)
+{
+    memset(src, 0, sizeof(*src));
+    if (!o->is_trace[i]) {
+        src->name = o->inputs[i];
+        if (ags_workload_create(o->inputs[i], accesses, o->footprint, o->seed, &src->w))
+            ags_cli_die(1, "cannot create workload %s", o->inputs[i]);
+        return;
+    }
+    char err[512];
+    src->name = !strcmp(o->inputs[i], "-") ? "stdin" : base_name(o->inputs[i]);
+    if (ags_reader_open(o->inputs[i], (ags_format_t)o->format, &src->r, err, sizeof(err)))
+        ags_cli_die(EXIT_USAGE, "%s", err);
+    ags_reader_set_va_bits(src->r, o->cfg.guest_levels == 5 ? 57 : 48);
+}
+
+/* Next batch; 0 at the end. On a reader error: returns 0 and sets *err. */
+size_t ags_cli_source_next(ags_cli_source_t *src, ags_event_t *buf, size_t n, const char **err)
+{
+    *err = NULL;
+    if (src->w) {
+        size_t k = ags_workload_next(src->w, buf, n);
+        if (!k && ags_workload_error(src->w))
+            *err = "out of memory while generating the workload";
+        return k;
+    }
+    size_t k = ags_reader_next(src->r, buf, n);
+    if (!k && ags_reader_error(src->r, err) == 0)
+        *err = NULL;
+    return k;
+}
+
+void ags_cli_source_close(ags_cli_source_t *src)
+{
+    ags_workload_destroy(src->w);
+    ags_reader_close(src->r);
+}
+
+/* ------------------------------------------------------------------ running */
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+int ags_cli_run(ags_cli_opts_t *o)
+{
+    char err[256];
+    if (o->warmup_pct == -2) /* default: half the run for built-in workloads, none for traces */
+        o->cfg.warmup = o->accesses / 2;
+    else
+        o->cfg.warmup = o->warmup_pct >= 0 ? (uint64_t)((double)o->accesses * o->warmup_pct / 100.0) : o->warmup_abs;
+    if (ags_config_validate(&o->cfg, err, sizeof(err)))
+        ags_cli_die(EXIT_USAGE, "%s", err);
+    if (!o->ninputs) {
+        size_t n;
+        const ags_workload_info_t *l = ags_workload_list(&n);
+        for (size_t i = 0; i < n && i < 32; i++)
+            o->inputs[o->ninputs++] = l[i].name;
+    }
+    outfile_t oj, oc, os;
+    out_open(&oj, o->json, "--json");
+    out_open(&oc, o->csv, "--csv");
+    out_open(&os, o->svg, "--svg");
+    ags_cli_outs[0] = &oj, ags_cli_outs[1] = &oc, ags_cli_outs[2] = &os;
+
+    ags_cli_install_signals();
+
+    int progress = !o->quiet && isatty(2);
+    size_t maxruns = o->ninputs * AGS_MODE_COUNT;
+    ags_run_t *runs = calloc(maxruns, sizeof(ags_run_t));
+    ags_run_intervals_t *ivs = calloc(o->ninputs, sizeof(ags_run_intervals_t));
+    ags_interval_t **ivcopies = calloc(o->ninputs, sizeof(ags_interval_t *));
+    ags_event_t *buf = malloc(4096 * sizeof(ags_event_t));
+    if (!runs || !ivs || !buf || !ivcopies)
+        ags_cli_die(1, "out of memory");
+    size_t nruns = 0, nivs = 0;
+    int status = 0;
+    double t_start = now();
+
+    for (size_t wi = 0; wi < o->ninputs && !ags_cli_stop; wi++) {
+        ags_config_t cfg = o->cfg;
+        int trace = o->is_trace[wi];
+        if (trace) {
+            cfg.warmup = o->warmup_pct == -2 ? 0 : o->warmup_abs;
+            if (o->warmup_pct >= 0)
+                ags_cli_die(EXIT_USAGE, "--warmup %g%%: a percentage applies to built-in workloads; give %s an access count",
+                    o->warmup_pct, o->inputs[wi]);
+        }
+        ags_sim_t *sim;
+        ags_cli_source_t src;
+        int rc = ags_sim_create(&cfg, &sim);
+        if (rc) {
+            ags_cli_out_abort_all();
+            ags_cli_die(1, "cannot create the simulator: %s", ags_strerror(rc));
+        }
+        ags_cli_source_open(o, wi, o->accesses + cfg.warmup, &src);
+        const char *wl = src.name;
+        uint64_t limit = trace && o->accesses_given ? o->accesses + cfg.warmup : UINT64_MAX;
+        uint64_t total = trace ? ags_reader_count_hint(src.r) : ags_workload_total(src.w), done = 0, acc = 0;
+        double t0 = now(), last = t0;
+        size_t n;
+        const char *rerr = NULL;
+        while (!ags_cli_stop && acc < limit && (n = ags_cli_source_next(&src, buf, 4096, &rerr)) > 0) {
+            if (limit != UINT64_MAX) { /* --accesses caps a trace */
+                size_t k = 0;
+                for (; k < n && acc < limit; k++)
+                    acc += buf[k].type == AGS_EV_ACCESS;
+                n = k;
+            }
+            rc = ags_sim_run(sim, buf, n);
+            if (rc) {
+                fputs(progress ? "\r\033[K" : "", stderr);
+                fprintf(stderr, "agilesim: %s: event %llu: %s\n", wl,
+                        (unsigned long long)ags_sim_events_done(sim) + 1, ags_sim_errmsg(sim));
+                status = rc == AGS_E_NONCANON || rc == AGS_E_FORMAT || rc == AGS_E_INVAL || rc == AGS_E_BADPID ? EXIT_USAGE : 1;
+                break;
+            }
+            done += n;
+            if (progress) {
+                double t = now();
+                if (t - last > 0.5) {
+                    last = t;
+                    double rate = (double)done / (t - t0), pct = 0;
+                    if (trace) {
+                        uint64_t d, tot;
+                        ags_reader_progress(src.r, &d, &tot);
+                        pct = tot ? 100.0 * (double)d / (double)tot : 0;
+                    } else if (total) {
+                        pct = 100.0 * (double)done / (double)total;
+                    }
+                    double eta = pct > 0 ? (t - t0) * (100.0 - pct) / pct : 0;
+                    fprintf(stderr, "\r\033[K%s: %5.1f%%  %.1f M events/s  ETA %.0fs", wl, pct > 100 ? 100 : pct,
+                            rate / 1e6, eta);
+                }
+            }
+        }
+        if (!status && rerr) {
+            fputs(progress ? "\r\033[K" : "", stderr);
+            fprintf(stderr, "agilesim: %s\n", rerr);
+            status = EXIT_USAGE;
+        }
+        if (progress)
+            fputs("\r\033[K", stderr);
+        if (status) {
+            ags_cli_source_close(&src);
+            ags_sim_destroy(sim);
+            break;
+        }
+        ags_sim_finish(sim);
+        ags_guest_stats_t gs;
+        ags_sim_guest_stats(sim, &gs);
+        for (unsigned m = 0; m < AGS_MODE_COUNT; m++) {
+            if (!ags_sim_has_mode(sim, (ags_mode_t)m))
+                continue;
+            ags_run_t *r = &runs[nruns++];
+            r->workload = wl;
+            r->mode = (ags_mode_t)m;
+            ags_sim_stats(sim, (ags_mode_t)m, &r->st);
+            r->guest = gs;
+            r->interrupted = ags_cli_stop != 0;
+        }
+        if (o->cfg.interval) {
+            size_t niv;
+            const ags_interval_t *iv = ags_sim_intervals(sim, &niv);
+            ivcopies[nivs] = malloc((niv ? niv : 1) * sizeof(ags_interval_t));
+            if (ivcopies[nivs]) {
+                memcpy(ivcopies[nivs], iv, niv * sizeof(ags_interval_t));
+                ivs[nivs] = (ags_run_intervals_t){ wl, ivcopies[nivs], niv, o->cfg.modes };
+                nivs++;
+            }
+        }
+        ags_cli_source_close(&src);
+        ags_sim_destroy(sim);
+    }
+    if (status) {
+        ags_cli_out_abort_all();
+        goto done;
+    }
+    ags_report_t rep = { o->cmdline, &o->cfg, o->accesses, o->footprint, o->seed, runs, nruns, ivs, nivs };
+    ags_report_text(stdout, &rep);
+    fflush(stdout);
+    if (!o->quiet)
+        fprintf(stderr, "agilesim: %zu run(s) in %.1fs%s\n", nruns, now() - t_start,
+                ags_cli_stop ? " (interrupted: statistics so far)" : "");
+    int werr = 0;
+    if (oj.f && ags_report_json(oj.f, &rep))
+        werr = 1;
+    if (oc.f && ags_report_csv(oc.f, &rep))
+        werr = 1;
+    if (os.f && ags_report_svg(os.f, &rep))
+        werr = 1;
+    if (werr) {
+        ags_cli_out_abort_all();
+        ags_cli_die(1, "writing the reports failed");
+    }
+    if (out_commit(&oj) | out_commit(&oc) | out_commit(&os))
+        status = 1;
+    if (ags_cli_stop)
+        status = EXIT_SIGNAL;
+done:
+    for (size_t i = 0; i < nivs; i++)
+        free(ivcopies[i]);
+    free(ivcopies);
+    free(ivs);
+    free(runs);
+    free(buf);
+    return status;
+}
