@@ -19,6 +19,9 @@ static const char *parse_num(const char *p, const char *e, uint64_t *v)
     return ags_rd_parse_dec(p, e, v);
 }
 
+/* Valgrind prints the flags of clone in hex without "0x" (e.g. "1200011" for bash's fork). */
+#define LK_CLONE_THREAD 0x00010000ULL
+
 static void lk_syscall_event(ags_reader_t *r, uint32_t pid, const char *name, const uint64_t *a, uint64_t res)
 {
     ags_event_t *e;
@@ -33,8 +36,10 @@ static void lk_syscall_event(ags_reader_t *r, uint32_t pid, const char *name, co
     } else if (!strcmp(name, "mremap")) {
         e = ags_rd_qpush(r), e->type = AGS_EV_MREMAP, e->addr = a[0], e->len = a[1], e->arg = res, e->arg2 = a[2];
     } else if (!strcmp(name, "clone") || !strcmp(name, "fork") || !strcmp(name, "vfork")) {
-        /* a new process (a clone sharing the address space, CLONE_VM, is a thread: ignored) */
-        if (!res || res > UINT32_MAX || (!strcmp(name, "clone") && (a[0] & 0x100)))
+        /* a new process; a clone with CLONE_THREAD is a thread (ignored). CLONE_VM alone (with
+         * CLONE_VFORK: posix_spawn, Python's subprocess) is a new process sharing memory until
+         * its exec. */
+        if (!res || res > UINT32_MAX || (!strcmp(name, "clone") && (a[0] & LK_CLONE_THREAD)))
             return;
         e = ags_rd_qpush(r), e->type = AGS_EV_FORK, e->arg = res;
     } else {
@@ -103,7 +108,21 @@ static int lk_syscall(ags_reader_t *r, const char *s, const char *e)
         else
             break;
     }
-    if (succ) {
+    if (!strcmp(name, "clone")) { /* the flags are hex without 0x */
+        const char *q = ags_rd_find(nm + nl, e, "(");
+        while (q && ++q < e && *q == ' ')
+            ;
+        if (!q || !ags_rd_parse_hex(q, e, &a[0]))
+            a[0] = 0;
+    }
+    /* A fork names its child on the SYSCALL line ("... created child N"); its result line
+     * " --> Success(N)" may come after lines of the child (which writes to the parent's log until
+     * it execs), so the child is taken from this line. */
+    const char *cc = name[0] != 'm' && name[0] != 'b' ? ags_rd_find(nm + nl, e, "created child ") : NULL;
+    uint64_t child;
+    if (cc && ags_rd_parse_dec(cc + 14, e, &child)) {
+        lk_syscall_event(r, (uint32_t)pid, name, a, child);
+    } else if (succ) {
         lk_syscall_event(r, (uint32_t)pid, name, a, res);
     } else if (!failed && !ags_rd_find(p, e, "[async]")) { /* result on the next " --> " line */
         r->cont.used = 1;
@@ -142,9 +161,13 @@ int ags_lackey_unit(ags_reader_t *r)
         kind = s[1] == 'L' ? AGS_ACC_LOAD : s[1] == 'S' ? AGS_ACC_STORE : AGS_ACC_MODIFY;
         p = s + 3;
     } else if (len >= 2 && s[0] == '=' && s[1] == '=') {
-        uint64_t pid;
-        if (!r->lk_pid && ags_rd_parse_dec(s + 2, e, &pid) && pid && pid <= UINT32_MAX)
+        uint64_t pid, ppid;
+        const char *q = ags_rd_parse_dec(s + 2, e, &pid);
+        if (!r->lk_pid && q && pid && pid <= UINT32_MAX)
             r->lk_pid = (uint32_t)pid;
+        const char *pp = q ? ags_rd_find(q, e, "== Parent PID: ") : NULL;
+        if (pp && !r->lk_ppid && ags_rd_parse_dec(pp + 15, e, &ppid) && ppid <= UINT32_MAX)
+            r->lk_ppid = (uint32_t)ppid;
         return 1;
     } else if (len >= 8 && !memcmp(s, "SYSCALL[", 8)) {
         return lk_syscall(r, s, e) ? AGS_UNIT_ERR : AGS_UNIT_MORE;

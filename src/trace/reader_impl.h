@@ -38,7 +38,7 @@ struct ags_reader {
     int ended;
     /* text */
     uint64_t line;
-    uint32_t lk_pid;
+    uint32_t lk_pid, lk_ppid;   /* Lackey: from the "==PID==" banner and its "Parent PID:" line */
     uint64_t prev_ip;
     pending_t pend[8];
     pending_t cont;         /* a SYSCALL line whose result comes on a " --> " continuation line */

@@ -33,7 +33,7 @@ typedef struct {
     int fd;
     pthread_t th;
     char spool[4200];
-    uint32_t pid;
+    uint32_t pid, ppid;     /* the process image, and its parent from Valgrind's banner */
     uint64_t events, skipped;
     int rc;
     char err[512];
@@ -84,6 +84,7 @@ static void *conn_main(void *arg)
         c->rc = -1;
     }
     c->skipped = ags_reader_skipped(r);
+    c->ppid = ags_reader_parent_pid(r);
     ags_reader_close(r);
     if (ags_writer_close(w, c->rc == 0, c->rc ? NULL : c->err, sizeof(c->err)))
         c->rc = -1;
@@ -98,6 +99,7 @@ typedef struct {
     ags_writer_t *out;
     uint8_t *visited; /* per connection */
     int err;
+    uint64_t recovered; /* forks known only from a child's banner */
 } merge_t;
 
 static int write_ev(merge_t *m, unsigned type, uint32_t pid, uint64_t arg)
@@ -115,6 +117,25 @@ static int has_conn(merge_t *m, uint32_t pid)
     for (size_t i = 0; i < m->n; i++)
         if (m->conns[i].used && m->conns[i].pid == pid && !m->visited[i])
             return 1;
+    return 0;
+}
+
+static int emit_proc(merge_t *m, uint32_t pid, int depth);
+
+/* Children whose fork line was lost (Valgrind interleaves a child's output with its parent's
+ * until the child execs) are known from their banner's "Parent PID:". They are placed before
+ * the parent's exit, each after a fork event of its own. */
+static int emit_orphans(merge_t *m, uint32_t pid, int depth)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        conn_t *c = &m->conns[i];
+        if (!c->used || m->visited[i] || c->ppid != pid || c->pid == pid || depth >= 64)
+            continue;
+        m->recovered++;
+        if (write_ev(m, AGS_EV_FORK, pid, c->pid) || emit_proc(m, c->pid, depth + 1) ||
+            write_ev(m, AGS_EV_SWITCH, pid, 0))
+            return -1;
+    }
     return 0;
 }
 
@@ -140,8 +161,12 @@ static int emit_proc(merge_t *m, uint32_t pid, int depth)
         while (buf && (n = ags_reader_next(r, buf, 4096)) > 0) {
             size_t from = 0;
             for (size_t k = 0; k < n; k++) {
-                if (buf[k].type == AGS_EV_EXIT && buf[k].pid == pid)
+                if (buf[k].type == AGS_EV_EXIT && buf[k].pid == pid && !exited) {
                     exited = 1;
+                    if (ags_writer_write(m->out, buf + from, k - from) || emit_orphans(m, pid, depth))
+                        goto fail;
+                    from = k;
+                }
                 if (buf[k].type != AGS_EV_FORK)
                     continue;
                 uint32_t child = (uint32_t)buf[k].arg;
@@ -168,7 +193,9 @@ static int emit_proc(merge_t *m, uint32_t pid, int depth)
         ags_reader_close(r);
         return -1;
     }
-    return exited ? 0 : write_ev(m, AGS_EV_EXIT, pid, 0);
+    if (exited)
+        return 0;
+    return emit_orphans(m, pid, depth) ? -1 : write_ev(m, AGS_EV_EXIT, pid, 0);
 }
 
 int ags_cli_record(const char *output, int zstd, int quiet, char **cmd, volatile sig_atomic_t *stop)
@@ -276,7 +303,7 @@ int ags_cli_record(const char *output, int zstd, int quiet, char **cmd, volatile
         fprintf(stderr, "agilesim: record: no trace came from valgrind\n");
         rc = 1;
     }
-    merge_t m = { conns, nconn, w, calloc(nconn + 1, 1), 0 };
+    merge_t m = { conns, nconn, w, calloc(nconn + 1, 1), 0, 0 };
     if (!rc) {
         /* the first connection is the top process; then any process no fork reached */
         for (size_t i = 0; i < nconn && !rc; i++)
@@ -299,6 +326,8 @@ int ags_cli_record(const char *output, int zstd, int quiet, char **cmd, volatile
                 cmd[0], procs, output, *stop ? " (interrupted)" : "");
         if (skipped)
             fprintf(stderr, "; %llu interleaved log lines skipped", (unsigned long long)skipped);
+        if (m.recovered)
+            fprintf(stderr, "; %llu fork(s) placed from the child's banner", (unsigned long long)m.recovered);
         fputc('\n', stderr);
         if (WIFEXITED(wst) && WEXITSTATUS(wst))
             fprintf(stderr, "agilesim: note: %s exited with status %d\n", cmd[0], WEXITSTATUS(wst));
