@@ -42,8 +42,9 @@ if command -v valgrind >/dev/null; then
   # record: a separate Valgrind run of the same program translates identically
   "$B" record -o "$T/rec.agt" --quiet -- /bin/true || no "record"
   "$B" compare "$T/rec.agt" --quiet --json "$T/l3.json" >/dev/null
-  # two Valgrind runs differ by a few start-up instructions; the translations are identical
-  K3=tlb_misses,walks,walk_refs,vm_exits,translation_checksum
+  # two Valgrind runs differ by a few start-up instructions, and may place a mapping at another
+  # address (so the checksums of two runs are not compared); the counts are the same
+  K3=tlb_misses,walks,walk_refs,vm_exits
   expect "record == lackey (translation)" "$(runs_key "$T/l3.json" $K3)" "$(runs_key "$T/l1.json" $K3)"
   expect "record: checksums equal across modes" \
     "$(python3 -c "import json;print(len({r['translation_checksum'] for r in json.load(open('$T/l3.json'))['runs']}))")" 1

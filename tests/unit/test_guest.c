@@ -57,7 +57,7 @@ int main(void)
     CHECK_EQ(x.gpa & 0xfff, 0x123);
     CHECK_EQ(x.hpa, ags_ept_gpa2hpa(&ept, x.gpa));
     CHECK(x.hpa != x.gpa);
-    CHECK(!ags_x86_writable(x.pte) == 0); /* writable VMA: writable PTE */
+    CHECK(ags_x86_writable(x.pte)); /* writable VMA: writable PTE */
     CHECK_EQ(ags_guest_fault(&g, p, A + 0x1000, 1), 0);
     CHECK_EQ(ags_guest_fault(&g, p, A + 0x2000, 0), 0);
     CHECK_EQ(r.faults, 3);

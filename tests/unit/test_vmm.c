@@ -1,6 +1,7 @@
 /* Shadow and agile VMMs against exit counts and walk lengths worked out by hand.
  * Configuration: 4-level, 4 KiB pages, caches and walk caches off, flat 1-cycle references. */
 #include "simtest.h"
+#include "sim/sim_internal.h"
 
 #define NATIVE (1u << AGS_MODE_NATIVE)
 #define NESTED (1u << AGS_MODE_NESTED)
@@ -400,8 +401,60 @@ static void agile_forced(void)
     }
 }
 
+/* The --check audit passes on a consistent VMM and catches each kind of corruption: a shadow
+ * leaf that maps the wrong frame, a writable shadow leaf over a clean guest entry, a guest page
+ * that claims a shadow page that does not shadow it. */
+static ags_vmm_t *vmm_of(ags_sim_t *s, ags_mode_t mode)
+{
+    for (unsigned i = 0; i < s->nm; i++)
+        if (s->m[i]->mode == mode)
+            return &s->m[i]->vmm;
+    return NULL;
+}
+
+static void audit_catches(void)
+{
+    ags_config_t c;
+    cfg_bare(&c, SHADOW);
+    ags_sim_t *s = sim_new(&c);
+    evs_t e = { .n = 0 };
+    MMAP(&e, 1, A, 4 * 4096);
+    LOAD(&e, 1, A);
+    STORE(&e, 1, A + 4096);
+    sim_feed(s, &e);
+    ags_vmm_t *v = vmm_of(s, AGS_MODE_SHADOW);
+    char err[256];
+    CHECK_EQ(ags_vmm_audit(v, err, sizeof(err)), AGS_OK);
+    /* find the leaf shadow page and its entries for A and A+4K */
+    uint32_t leaf = 0;
+    for (uint32_t id = 1; id < v->nsp; id++)
+        if (v->sp[id].live && v->sp[id].level == 1)
+            leaf = id;
+    CHECK(leaf != 0);
+    uint64_t *se = ags_mem_pt(v->mem, v->sp[leaf].hpa >> AGS_PAGE_SHIFT);
+    unsigned i0 = ags_pt_index(A, 1), i1 = ags_pt_index(A + 4096, 1);
+    CHECK(ags_x86_present(se[i0]) && ags_x86_present(se[i1]));
+    uint64_t save = se[i0];
+    se[i0] += 4096; /* maps the neighbouring frame */
+    CHECK_EQ(ags_vmm_audit(v, err, sizeof(err)), AGS_E_INTERNAL);
+    CHECK(strstr(err, "maps hPA") != NULL);
+    se[i0] = save | AGS_X86_RW; /* writable, but the guest entry of A is clean (a load) */
+    CHECK_EQ(ags_vmm_audit(v, err, sizeof(err)), AGS_E_INTERNAL);
+    CHECK(strstr(err, "is writable") != NULL);
+    se[i0] = save;
+    CHECK_EQ(ags_vmm_audit(v, err, sizeof(err)), AGS_OK);
+    uint32_t slot = v->sp[leaf].slot;
+    v->slot[slot].sp = AGS_NO_SP;
+    CHECK_EQ(ags_vmm_audit(v, err, sizeof(err)), AGS_E_INTERNAL);
+    CHECK(strstr(err, "do not name each other") != NULL);
+    v->slot[slot].sp = leaf;
+    CHECK_EQ(ags_vmm_audit(v, err, sizeof(err)), AGS_OK);
+    ags_sim_destroy(s);
+}
+
 int main(void)
 {
+    audit_catches();
     shadow_mmap_touch_munmap();
     warmup_excludes();
     shadow_fork();
