@@ -25,6 +25,11 @@ typedef struct {
 } ags_geom_t;
 
 typedef enum { AGS_SYNC_WP = 0, AGS_SYNC_UNSYNC = 1 } ags_shadow_sync_t;
+/* What sets agile's dirty flag of a guest page-table page (the EPT D bit of its host page). */
+typedef enum {
+    AGS_AGILE_DIRTY_PT_WRITE = 0,   /* guest writes and A/D updates to it (the hardware agile paging assumes) */
+    AGS_AGILE_DIRTY_EPT_AD = 1      /* stock EPT A/D (SDM 28.3.3.2): also every walk that reads it */
+} ags_agile_dirty_t;
 
 typedef struct {
     /* --- memory and page tables --- */
@@ -73,9 +78,11 @@ typedef struct {
     /* --- shadow VMM --- */
     ags_shadow_sync_t shadow_sync;
     unsigned flood_threshold;   /* unsync: zap a non-leaf shadow page after this many writes */
+    unsigned shadow_prefetch;   /* fill up to N neighbouring 4 KiB entries on a hidden fault (KVM: 8; 0 off) */
 
     /* --- agile VMM --- */
-    unsigned agile_threshold;   /* trapped writes before a SHADOW page goes NESTED */
+    unsigned agile_threshold;   /* trapped writes (and changed resyncs) before a SHADOW page goes NESTED */
+    ags_agile_dirty_t agile_dirty;
     uint64_t agile_interval;    /* guest instructions between dirty scans */
     int agile_start_shadow;     /* new processes start SHADOW at the root */
     int agile_ad_hw;            /* hardware A/D in guest and shadow entries */

@@ -24,8 +24,10 @@ typedef struct {
     uint64_t total, base, walk, vmm, guest_kernel;
 } ags_cycles_t;
 
-/* Statistics of one machine (one mode). Counters that are properties of the shared guest and
- * the shared TLB (instructions, accesses, tlb_misses) are equal in every mode. */
+/* Statistics of one machine (one mode). instructions and accesses are equal in every mode;
+ * tlb_misses = the misses of the shared TLB (equal in every mode that shares it) + vmm_flush_misses
+ * (misses caused by this machine's own VMM flushes). Native has a TLB of its own when guest pages
+ * are larger than host pages (it caches the guest leaf size). */
 typedef struct {
     uint64_t instructions, accesses, tlb_misses;
     uint64_t itlb_misses, dtlb_misses, l2tlb_hits;
@@ -43,6 +45,9 @@ typedef struct {
         uint64_t nested_pages, shadow_pages; /* guest PT pages in each mode at the end */
     } agile;
     uint64_t shadow_pages_built, shadow_pages_zapped, shadow_pages_peak, resyncs, flood_zaps;
+    uint64_t shadow_prefetched;             /* 4 KiB shadow entries filled by prefetch on hidden faults */
+    uint64_t vmm_tlb_flushes;               /* TLB flushes the VMM caused (zaps, resyncs, agile switches, INVEPT) */
+    uint64_t vmm_flush_misses;              /* TLB misses of this machine caused by them */
     uint64_t dirty_assists;                 /* first stores to a clean TLB entry */
     uint64_t page_crossings;                /* accesses that spanned two pages (two translations) */
     ags_cycles_t cycles;

@@ -99,7 +99,8 @@ static void pt_release(ags_guest_t *g, uint32_t slot)
 
 /* ------------------------------------------------------------------ flushing */
 
-static void flush_page(ags_guest_t *g, uint64_t va)
+/* Queue an INVLPG of the guest leaf of size 2^shift at va (its base). */
+static void flush_page(ags_guest_t *g, uint64_t va, unsigned shift)
 {
     if (g->flush_full)
         return;
@@ -107,7 +108,7 @@ static void flush_page(ags_guest_t *g, uint64_t va)
         g->flush_full = 1;
         return;
     }
-    g->flush_va[g->nflush++] = va;
+    g->flush_va[g->nflush++] = va | shift; /* va is page aligned: the low bits hold the size */
 }
 
 /* Issue the pending flush for process p (INVLPG per page, or one full flush). */
@@ -115,11 +116,12 @@ static void flush_commit(ags_guest_t *g, ags_proc_t *p)
 {
     if (g->flush_full) {
         g->st.full_flushes++;
-        g->ls.tlb_flush(g->ls.ctx, AGS_FLUSH_ASID, p->asid, 0);
+        g->ls.tlb_flush(g->ls.ctx, AGS_FLUSH_ASID, p->asid, 0, 0);
     } else {
         for (size_t i = 0; i < g->nflush; i++) {
             g->st.invlpg++;
-            g->ls.tlb_flush(g->ls.ctx, AGS_FLUSH_PAGE, p->asid, g->flush_va[i]);
+            g->ls.tlb_flush(g->ls.ctx, AGS_FLUSH_PAGE, p->asid, g->flush_va[i] & ~(AGS_PAGE_SIZE - 1),
+                            (unsigned)(g->flush_va[i] & (AGS_PAGE_SIZE - 1)));
         }
     }
     g->nflush = 0;
@@ -183,7 +185,7 @@ int ags_guest_switch(ags_guest_t *g, uint32_t pid, ags_proc_t **out)
         g->st.cr3_writes++;
         g->ls.cr3_write(g->ls.ctx, pid);
         if (!g->cfg->pcid)
-            g->ls.tlb_flush(g->ls.ctx, AGS_FLUSH_ALL, 0, 0);
+            g->ls.tlb_flush(g->ls.ctx, AGS_FLUSH_ALL, 0, 0, 0);
     }
     *out = p;
     return AGS_OK;
@@ -298,7 +300,7 @@ int ags_guest_fault(ags_guest_t *g, ags_proc_t *p, uint64_t va, int is_write)
         }
         pt_write(g, x.slot[level], x.idx[level],
                  ags_x86_page(nf << AGS_PAGE_SHIFT, level, 1) | keep);
-        flush_page(g, va & ~((1ULL << ags_pt_shift(level)) - 1));
+        flush_page(g, va & ~((1ULL << ags_pt_shift(level)) - 1), ags_pt_shift(level));
         flush_commit(g, p);
         return AGS_OK;
     }
@@ -375,7 +377,7 @@ static int range_rec(range_t *r, uint32_t slot)
             } else if (r->op == OP_UNMAP) {
                 pt_write(g, slot, idx, 0);
                 ags_g_frame_put(g, ags_pte_addr(ent) >> AGS_PAGE_SHIFT, ags_g_order_of_level(level));
-                flush_page(g, a);
+                flush_page(g, a, shift);
                 r->changed++;
                 continue;
             } else {
@@ -383,7 +385,7 @@ static int range_rec(range_t *r, uint32_t slot)
                 int w = r->writable && g->ref[f] <= 1;
                 if (w != ags_x86_writable(ent)) {
                     pt_write(g, slot, idx, w ? (ent | AGS_X86_RW) : (ent & ~AGS_X86_RW));
-                    flush_page(g, a); /* Linux flushes on any mprotect change */
+                    flush_page(g, a, shift); /* Linux flushes on any mprotect change */
                     r->changed++;
                 }
                 continue;
@@ -644,7 +646,7 @@ int ags_guest_exit(ags_guest_t *g, ags_proc_t *p)
     int rc = teardown(g, p);
     if (rc)
         return rc;
-    g->ls.tlb_flush(g->ls.ctx, AGS_FLUSH_ASID, p->asid, 0);
+    g->ls.tlb_flush(g->ls.ctx, AGS_FLUSH_ASID, p->asid, 0, 0);
     pt_release(g, p->root);
     for (size_t i = 0; i < g->nprocs; i++)
         if (g->procs[i] == p) {

@@ -21,7 +21,8 @@ typedef struct {
     void (*pt_page_alloc)(void *ctx, uint32_t slot);    /* before any write that links it */
     void (*pt_page_free)(void *ctx, uint32_t slot);     /* after the write that unlinked it */
     void (*pt_write)(void *ctx, uint32_t slot, unsigned idx, uint64_t old, uint64_t val);
-    void (*tlb_flush)(void *ctx, int kind, uint32_t asid, uint64_t va);
+    /* AGS_FLUSH_PAGE: INVLPG of the guest leaf of size 2^shift at va; ASID/ALL: va, shift 0 */
+    void (*tlb_flush)(void *ctx, int kind, uint32_t asid, uint64_t va, unsigned shift);
     void (*cr3_write)(void *ctx, uint32_t pid);
     void (*guest_fault)(void *ctx, uint32_t pid, uint64_t va, uint32_t table_slot); /* table whose entry faulted */
     void (*host_backed)(void *ctx, uint64_t gpfn);      /* the host newly backed a host page */
@@ -96,7 +97,7 @@ struct ags_guest {
     size_t nfree_asids, capfree_asids;
 
     /* pending flush of the running syscall */
-    uint64_t flush_va[64];
+    uint64_t flush_va[64];  /* page base | log2 of the leaf size */
     size_t nflush;
     int flush_full;
 

@@ -1,8 +1,10 @@
 /* Model notes: TLB entries are tagged with the ASID/PCID (12 bits) and hold the hPA of a page of
- * the *effective* size min(guest leaf, host page), which is what every mode can cache; so the
- * shared TLB gives native the same reach as the virtualized modes when guest pages are larger
- * than host pages (a documented simplification). Exact LRU. An L2 hit refills L1. A 2 MiB/1 GiB
- * array is probed only once such a page has been inserted. No global pages. */
+ * the size the inserting machines can cache: min(guest leaf, host page) for the virtualized
+ * modes, the guest leaf for native (which has its own TLB when that differs). Exact LRU. An L2
+ * hit refills L1. A 2 MiB/1 GiB array is probed only once such a page has been inserted. Each
+ * entry carries a valid bit per machine (VMM-caused flushes clear one machine's bits);
+ * recency and replacement stay shared. INVLPG of a guest leaf invalidates every entry of it
+ * (SDM 4.10.4.1). No global pages. */
 #include "hw/tlb.h"
 
 int ags_tlb_init(ags_tlb_t *t, const ags_config_t *cfg)
@@ -51,14 +53,59 @@ void ags_tlb_update(ags_tlb_t *t, uint64_t va, uint32_t asid, unsigned shift, ui
     ags_sa_update(s == 2 ? &t->l2_1g : &t->l2, k, tag, val);
 }
 
-void ags_tlb_invlpg(ags_tlb_t *t, uint64_t va, uint32_t asid)
+/* Invalidate the entries of size index sz (in array c) whose page lies in [lo, hi) of asid. */
+static void invalidate_range(ags_sa_t *c, unsigned sz, uint32_t asid, uint64_t lo, uint64_t hi)
 {
-    for (unsigned s = 0; s < 3; s++) {
-        uint64_t k = va >> (12 + 9 * s), tag = ags_tlb_tag(va, s, asid);
-        ags_sa_invalidate(&t->l1[0][s], k, tag);
-        ags_sa_invalidate(&t->l1[1][s], k, tag);
-        ags_sa_invalidate(s == 2 ? &t->l2_1g : &t->l2, k, tag);
+    unsigned sh = 12u + 9u * sz;
+    uint64_t n = (hi - lo) >> sh;
+    if (n <= 16) { /* a few pages: look each up */
+        for (uint64_t a = lo; a < hi; a += 1ULL << sh)
+            ags_sa_invalidate(c, a >> sh, ags_tlb_tag(a, sz, asid));
+        return;
     }
+    for (size_t set = 0; set <= c->set_mask && c->ways; set++) /* many: scan the array once */
+        for (uint32_t w = 0; w < c->ways; w++) {
+            uint64_t tag = c->tag[set * c->ways + w];
+            if (tag == AGS_SA_INVALID || (tag & AGS_TLBT_ASID) != asid ||
+                ((tag & AGS_TLBT_SIZE) >> AGS_TLBT_SIZE_SHIFT) != sz)
+                continue;
+            uint64_t a = (tag >> AGS_TLBT_VPN_SHIFT) << sh;
+            if (a >= lo && a < hi) {
+                ags_sa_invalidate(c, a >> sh, tag);
+                w--; /* the set closed the gap */
+            }
+        }
+}
+
+void ags_tlb_invlpg(ags_tlb_t *t, uint64_t va, uint32_t asid, unsigned shift)
+{
+    uint64_t lo = va & ~((1ULL << shift) - 1), hi = lo + (1ULL << shift);
+    for (unsigned s = 0; s < 3; s++) {
+        unsigned sh = 12u + 9u * s;
+        uint64_t a = sh >= shift ? va & ~((1ULL << sh) - 1) : lo;
+        uint64_t b = sh >= shift ? a + (1ULL << sh) : hi;
+        if (s && !((t->huge_seen >> s) & 1))
+            continue;
+        invalidate_range(&t->l1[0][s], s, asid, a, b);
+        invalidate_range(&t->l1[1][s], s, asid, a, b);
+        invalidate_range(s == 2 ? &t->l2_1g : &t->l2, s, asid, a, b);
+    }
+}
+
+static void clear_bits(ags_sa_t *c, uint64_t bits)
+{
+    size_t n = c->ways ? (size_t)(c->set_mask + 1) * c->ways : 0;
+    for (size_t i = 0; i < n; i++)
+        c->val[i] &= ~bits;
+}
+
+void ags_tlb_clear_bits(ags_tlb_t *t, uint64_t bits)
+{
+    for (int i = 0; i < 2; i++)
+        for (int s = 0; s < 3; s++)
+            clear_bits(&t->l1[i][s], bits);
+    clear_bits(&t->l2, bits);
+    clear_bits(&t->l2_1g, bits);
 }
 
 void ags_tlb_flush_asid(ags_tlb_t *t, uint32_t asid)

@@ -8,12 +8,21 @@
 #include "pt/pt.h"
 
 /* TLB entry value: the host-physical page base | flags in the low bits (the base is 4 KiB
- * aligned). */
+ * aligned). The TLB is shared by the machines (one per mode); a VMM can flush it for its own
+ * machine only, so every entry carries a bit per machine saying for which machines it is valid
+ * (a shared hit lacking a machine's bit is a miss for that machine alone). */
 #define AGS_TLBE_W    0x1ULL                    /* writable */
 #define AGS_TLBE_D    0x2ULL                    /* dirty (a store needs no assist) */
+#define AGS_TLBE_VM_SHIFT 4u                    /* bits 7:4: valid for machine 0..3 */
+#define AGS_TLBE_VM   (0xfULL << AGS_TLBE_VM_SHIFT)
+#define AGS_TLBE_EPTD 0x100ULL                  /* agile, host pages > 4 KiB: a store through this entry
+                                                 * already set the EPT D bit of its host page */
 #define AGS_TLBE_BASE (~0xfffULL)               /* host-physical page base */
-_Static_assert(((AGS_TLBE_W | AGS_TLBE_D) & AGS_TLBE_BASE) == 0 && (AGS_TLBE_W & AGS_TLBE_D) == 0,
+_Static_assert(((AGS_TLBE_W | AGS_TLBE_D | AGS_TLBE_VM | AGS_TLBE_EPTD) & AGS_TLBE_BASE) == 0 &&
+                   (AGS_TLBE_W & AGS_TLBE_D) == 0 && ((AGS_TLBE_W | AGS_TLBE_D) & AGS_TLBE_VM) == 0 &&
+                   (AGS_TLBE_VM & AGS_TLBE_EPTD) == 0,
                "TLB value layout");
+static inline uint64_t ags_tlbe_machine(unsigned i) { return 1ULL << (AGS_TLBE_VM_SHIFT + i); }
 
 /* TLB tag: virtual page number (of its size) | size index | ASID. */
 #define AGS_TLBT_ASID      AGS_PCID_MASK        /* bits 11:0 */
@@ -77,7 +86,11 @@ static inline __attribute__((always_inline)) int ags_tlb_lookup(ags_tlb_t *t, ui
 void ags_tlb_insert(ags_tlb_t *t, uint64_t va, uint32_t asid, int ifetch, unsigned shift, uint64_t val);
 /* Update the value of the entry for va (after a dirty assist), in every array that holds it. */
 void ags_tlb_update(ags_tlb_t *t, uint64_t va, uint32_t asid, unsigned shift, uint64_t val);
-void ags_tlb_invlpg(ags_tlb_t *t, uint64_t va, uint32_t asid);
+/* Invalidate every entry of asid that overlaps [va, va + 2^shift) (INVLPG of a guest leaf of
+ * that size, SDM 4.10.4.1: all entries of the page, whatever size they were cached at). */
+void ags_tlb_invlpg(ags_tlb_t *t, uint64_t va, uint32_t asid, unsigned shift);
+/* A flush by one machine's VMM: clear `bits` (its valid bit, and EPTD) in every entry. */
+void ags_tlb_clear_bits(ags_tlb_t *t, uint64_t bits);
 void ags_tlb_flush_asid(ags_tlb_t *t, uint32_t asid);
 void ags_tlb_flush_all(ags_tlb_t *t);
 

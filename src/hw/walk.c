@@ -45,6 +45,15 @@ void ags_walker_flush_guest(ags_walker_t *w)
         ags_sa_flush(&w->pwc_g[l]);
 }
 
+void ags_walker_flush_all(ags_walker_t *w)
+{
+    for (unsigned l = 2; l <= 5; l++) {
+        ags_sa_flush(&w->pwc_g[l]);
+        ags_sa_flush(&w->pwc_h[l]);
+    }
+    ags_sa_flush(&w->ntlb);
+}
+
 void ags_walker_flush_asid(ags_walker_t *w, uint32_t asid)
 {
     for (unsigned l = 2; l <= 5; l++)

@@ -66,6 +66,8 @@ void ags_walker_fini(ags_walker_t *w);
 /* Flush the guest/shadow-dimension walk caches (INVLPG, CR3 write, VMM table changes). */
 void ags_walker_flush_guest(ags_walker_t *w);
 void ags_walker_flush_asid(ags_walker_t *w, uint32_t asid);
+/* Every walk cache of both dimensions and the nested TLB (INVEPT). */
+void ags_walker_flush_all(ags_walker_t *w);
 
 /* What a walk found (after KVM's RET_PF_*). */
 typedef enum {

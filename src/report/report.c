@@ -8,7 +8,7 @@
 
 /* ------------------------------------------------------------------ config echo */
 
-typedef enum { F_UINT, F_U64, F_INT, F_DBL, F_GEOM, F_SYNC } ftype_t;
+typedef enum { F_UINT, F_U64, F_INT, F_DBL, F_GEOM, F_SYNC, F_ADIRTY } ftype_t;
 typedef struct {
     const char *name;
     ftype_t type;
@@ -28,7 +28,7 @@ static const field_t cfg_fields[] = {
     F(cost_reflect, F_UINT), F(cost_cr3, F_UINT), F(cost_invlpg, F_UINT), F(cost_dirty, F_UINT),
     F(cost_ept_violation, F_UINT), F(cost_switch, F_UINT), F(cost_switch_entry, F_UINT),
     F(cost_scan_page, F_UINT), F(cost_resync, F_UINT), F(cost_guest_fault, F_UINT), F(shadow_sync, F_SYNC),
-    F(flood_threshold, F_UINT), F(agile_threshold, F_UINT), F(agile_interval, F_U64),
+    F(flood_threshold, F_UINT), F(shadow_prefetch, F_UINT), F(agile_threshold, F_UINT), F(agile_dirty, F_ADIRTY), F(agile_interval, F_U64),
     F(agile_start_shadow, F_INT), F(agile_ad_hw, F_INT), F(agile_cr3_cache, F_UINT),
     F(agile_force_level, F_UINT), F(agile_revert_one_level, F_INT), F(modes, F_UINT), F(check, F_INT), F(interval, F_U64), F(warmup, F_U64),
 };
@@ -74,6 +74,7 @@ static void json_config(FILE *f, const ags_config_t *c)
             break;
         }
         case F_SYNC: fputs(*(const ags_shadow_sync_t *)p == AGS_SYNC_UNSYNC ? "\"unsync\"" : "\"wp\"", f); break;
+        case F_ADIRTY: fputs(*(const ags_agile_dirty_t *)p == AGS_AGILE_DIRTY_EPT_AD ? "\"ept-ad\"" : "\"pt-write\"", f); break;
         }
     }
     fputs("\n  }", f);
@@ -131,9 +132,12 @@ static void json_run(FILE *f, const ags_run_t *r)
                "\"itlb_misses\": %llu, \"dtlb_misses\": %llu, \"dirty_assists\": %llu, \"page_crossings\": %llu,\n",
             U(s->walk_cache_hits[1]), U(s->walk_cache_hits[2]), U(s->walk_cache_hits[3]), U(s->walk_cache_hits[4]),
             U(s->itlb_misses), U(s->dtlb_misses), U(s->dirty_assists), U(s->page_crossings));
-    fprintf(f, "      \"shadow_pages\": {\"built\": %llu, \"zapped\": %llu, \"peak\": %llu, \"resyncs\": %llu, \"flood_zaps\": %llu},\n",
+    fprintf(f, "      \"shadow_pages\": {\"built\": %llu, \"zapped\": %llu, \"peak\": %llu, \"resyncs\": %llu, \"flood_zaps\": %llu, "
+               "\"prefetched\": %llu},\n",
             U(s->shadow_pages_built), U(s->shadow_pages_zapped), U(s->shadow_pages_peak), U(s->resyncs),
-            U(s->flood_zaps));
+            U(s->flood_zaps), U(s->shadow_prefetched));
+    fprintf(f, "      \"vmm_tlb_flushes\": %llu, \"vmm_flush_misses\": %llu,\n", U(s->vmm_tlb_flushes),
+            U(s->vmm_flush_misses));
     const ags_guest_stats_t *g = &r->guest;
     fprintf(f, "      \"guest\": {\"processes\": %llu, \"page_faults\": %llu, \"cow_faults\": %llu, \"pt_writes\": %llu, "
                "\"pt_pages_peak\": %llu, \"frames_peak\": %llu, \"invlpg\": %llu, \"full_flushes\": %llu, \"cr3_writes\": %llu, "
@@ -191,19 +195,39 @@ int ags_report_json(FILE *f, const ags_report_t *r)
 
 /* ------------------------------------------------------------------ CSV */
 
+#define CSV_NCOLS 30 /* the columns of the header below */
+
+/* A CSV field: quoted when it holds a comma, a quote or a line break (RFC 4180). */
+static void csv_str(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
 int ags_report_csv(FILE *f, const ags_report_t *r)
 {
     fputs("kind,workload,mode,instructions,accesses,tlb_misses,walks,walk_refs,refs_per_walk,"
           "vm_exits_total,vm_exits_pt_write,vm_exits_hidden_fault,vm_exits_guest_fault,vm_exits_cr3_write,"
           "vm_exits_invlpg,vm_exits_dirty,vm_exits_ept_violation,agile_to_nested,agile_to_shadow,"
           "agile_walks_full_shadow,cycles_total,cycles_base,cycles_walk,cycles_vmm,cycles_guest_kernel,"
-          "overhead_vs_native,translation_checksum,interrupted\n", f);
+          "overhead_vs_native,translation_checksum,interrupted,vmm_tlb_flushes,vmm_flush_misses\n", f);
     for (size_t i = 0; i < r->nruns; i++) {
         const ags_run_t *run = &r->runs[i];
         const ags_stats_t *s = &run->st;
-        fprintf(f, "run,%s,%s,%llu,%llu,%llu,%llu,%llu,%.4f,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,"
+        fputs("run,", f);
+        csv_str(f, run->workload);
+        fprintf(f, ",%s,%llu,%llu,%llu,%llu,%llu,%.4f,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,"
                    "%llu,%llu,%llu,%llu,%llu,",
-                run->workload, ags_mode_name(run->mode), U(s->instructions), U(s->accesses), U(s->tlb_misses),
+                ags_mode_name(run->mode), U(s->instructions), U(s->accesses), U(s->tlb_misses),
                 U(s->walks), U(s->walk_refs), s->walks ? (double)s->walk_refs / (double)s->walks : 0.0,
                 U(s->exits.total), U(s->exits.pt_write), U(s->exits.hidden_fault), U(s->exits.guest_fault),
                 U(s->exits.cr3_write), U(s->exits.invlpg), U(s->exits.dirty), U(s->exits.ept_violation),
@@ -213,7 +237,8 @@ int ags_report_csv(FILE *f, const ags_report_t *r)
             fputs("", f);
         else
             fprintf(f, "%.6f", s->overhead_vs_native);
-        fprintf(f, ",%016llx,%d\n", U(s->translation_checksum), run->interrupted);
+        fprintf(f, ",%016llx,%d,%llu,%llu\n", U(s->translation_checksum), run->interrupted, U(s->vmm_tlb_flushes),
+                U(s->vmm_flush_misses));
     }
     for (size_t k = 0; k < r->nivs; k++) {
         const ags_run_intervals_t *ri = &r->ivs[k];
@@ -222,11 +247,23 @@ int ags_report_csv(FILE *f, const ags_report_t *r)
                 if (!(ri->modes & (1u << m)))
                     continue;
                 const ags_interval_t *iv = &ri->iv[i];
-                /* interval rows: cumulative counters at the end of each interval */
-                fprintf(f, "interval,%s,%s,%llu,,%llu,,%llu,,%llu,,,,,,,,,,,%llu,%llu,,,,,,,\n", ri->workload,
-                        ags_mode_name((ags_mode_t)m), U(iv->instructions), U(iv->tlb_misses), U(iv->walk_refs[m]),
-                        U(iv->vm_exits[m]), m == AGS_MODE_AGILE ? U(iv->agile_walks_full_shadow) : 0ULL,
-                        U(iv->cycles[m]));
+                /* interval rows: cumulative counters at the end of each interval, in the columns
+                 * of the header (the others empty) */
+                uint64_t val[CSV_NCOLS];
+                int has[CSV_NCOLS] = { 0 };
+                val[3] = iv->instructions, val[5] = iv->tlb_misses, val[7] = iv->walk_refs[m];
+                val[9] = iv->vm_exits[m], val[19] = m == AGS_MODE_AGILE ? iv->agile_walks_full_shadow : 0;
+                val[20] = iv->cycles[m];
+                has[3] = has[5] = has[7] = has[9] = has[19] = has[20] = 1;
+                fputs("interval,", f);
+                csv_str(f, ri->workload);
+                fprintf(f, ",%s", ags_mode_name((ags_mode_t)m));
+                for (int c = 3; c < CSV_NCOLS; c++)
+                    if (has[c])
+                        fprintf(f, ",%llu", U(val[c]));
+                    else
+                        fputc(',', f);
+                fputc('\n', f);
             }
     }
     return ferror(f) ? -1 : 0;
@@ -247,11 +284,16 @@ int ags_report_text(FILE *f, const ags_report_t *r)
     fprintf(f, "# %llu accesses per workload", U(r->accesses));
     if (r->cfg->warmup)
         fprintf(f, ", counted after a warm-up of %llu accesses (simulated, not counted)", U(r->cfg->warmup));
-    fprintf(f, "; caches %s, TLB %s, PWC %s, nTLB %s; %u+%u levels, %s guest / %s host pages\n",
+    fprintf(f, "; caches %s, TLB %s, PWC %s, nTLB %s; %u+%u levels, %s guest / %s host pages; shadow %s%s",
             r->cfg->caches_on ? "on" : "off", r->cfg->tlb_on ? "on" : "off", r->cfg->pwc_on ? "on" : "off",
             r->cfg->ntlb_on ? "on" : "off", r->cfg->guest_levels, r->cfg->host_levels,
             r->cfg->guest_page_shift == 12 ? "4K" : r->cfg->guest_page_shift == 21 ? "2M" : "1G",
-            r->cfg->host_page_shift == 12 ? "4K" : r->cfg->host_page_shift == 21 ? "2M" : "1G");
+            r->cfg->host_page_shift == 12 ? "4K" : r->cfg->host_page_shift == 21 ? "2M" : "1G",
+            r->cfg->shadow_sync == AGS_SYNC_UNSYNC ? "unsync" : "wp (every write trapped)",
+            r->cfg->shadow_prefetch ? "" : ", no prefetch");
+    if (r->cfg->agile_dirty == AGS_AGILE_DIRTY_EPT_AD)
+        fputs("; agile dirty: ept-ad", f);
+    fputc('\n', f);
     fprintf(f, "%-9s %-7s %8s %9s %10s %9s %11s %9s %8s  %s\n", "workload", "mode", "MPKI", "refs/walk",
             "walkcyc/miss", "exits/KI", "VMM Mcyc", "overhead", "shadow%", "cycles: base / walk / vmm / kernel (M)");
     const char *prev = NULL;

@@ -58,8 +58,10 @@ void ags_config_defaults(ags_config_t *c)
     c->cost_resync = 1000;
     c->cost_guest_fault = 1000;
 
-    c->shadow_sync = AGS_SYNC_WP;
-    c->flood_threshold = 3;
+    c->shadow_sync = AGS_SYNC_UNSYNC;   /* KVM's default (mmu.rst: unsync shadow pages) */
+    c->flood_threshold = 3;             /* KVM detect_write_flooding */
+    c->shadow_prefetch = 8;             /* KVM PTE_PREFETCH_NUM */
+    c->agile_dirty = AGS_AGILE_DIRTY_PT_WRITE;
 
     c->agile_threshold = 2;
     c->agile_interval = 10000000;
@@ -128,6 +130,10 @@ int ags_config_validate(const ags_config_t *c, char *err, size_t errlen)
         FAIL("--agile-force-level must be 1..%u (guest levels + 1 = root nested)", c->guest_levels + 1);
     if (c->flood_threshold < 1 || c->flood_threshold > 255)
         FAIL("flood threshold must be 1..255");
+    if (c->shadow_prefetch > 512 || (c->shadow_prefetch & (c->shadow_prefetch - 1)))
+        FAIL("--shadow-prefetch must be 0 or a power of two up to 512 (got %u)", c->shadow_prefetch);
+    if ((unsigned)c->agile_dirty > AGS_AGILE_DIRTY_EPT_AD)
+        FAIL("--agile-dirty must be pt-write or ept-ad");
     if (!c->modes || (c->modes & ~AGS_MODES_ALL))
         FAIL("--modes selects none of native,nested,shadow,agile");
     if (c->walk_latency_fixed && c->walk_latency > 100000)

@@ -33,7 +33,7 @@ static void account_refs(ags_sim_t *s, ags_machine_t *m, const ags_walk_t *w)
 }
 
 int ags_machine_miss(ags_sim_t *s, ags_machine_t *m, ags_proc_t *p, uint64_t va, int is_store,
-                        const ags_gxlate_t *x)
+                     const ags_gxlate_t *x, int shared)
 {
     ags_walk_t *w = &m->w;
     for (int attempt = 0;; attempt++) {
@@ -95,14 +95,19 @@ int ags_machine_miss(ags_sim_t *s, ags_machine_t *m, ags_proc_t *p, uint64_t va,
         m->st.agile.switch_level_hist[sl < 7 ? sl : 6]++;
         if (!sl)
             m->st.agile.walks_full_shadow++;
+        if (s->cfg.agile_dirty == AGS_AGILE_DIRTY_EPT_AD)
+            ags_vmm_walked(&m->vmm, w);
     }
     if (s->cfg.check && w->hpa != x->hpa) {
         ags_sim_set_err(s, "%s: 0x%llx translated to hPA 0x%llx, oracle says 0x%llx", ags_mode_name(m->mode),
                 (unsigned long long)va, (unsigned long long)w->hpa, (unsigned long long)x->hpa);
         return AGS_E_MISMATCH;
     }
-    m->st.translation_checksum =
-        ags_mix64(m->st.translation_checksum ^ ((va >> 12) * 0x9e3779b97f4a7c15ULL) ^ (w->hpa >> 12));
+    /* over the misses of the TLB this machine uses (the shared ones, or native's own), so that
+     * modes sharing a TLB have equal checksums; refills after a VMM flush are not in it */
+    if (shared)
+        m->st.translation_checksum =
+            ags_mix64(m->st.translation_checksum ^ ((va >> 12) * 0x9e3779b97f4a7c15ULL) ^ (w->hpa >> 12));
     return AGS_OK;
 }
 
@@ -112,6 +117,7 @@ int ags_machine_create(ags_sim_t *s, ags_mode_t mode, unsigned index, ags_machin
     if (!m)
         return AGS_E_NOMEM;
     m->mode = mode;
+    m->bit = ags_tlbe_machine(index);
     if (ags_walker_init(&m->walker, &s->cfg, s->mem, &s->ept, mode == AGS_MODE_NATIVE) ||
         ags_cache_init(&m->cache, &s->cfg)) {
         free(m);
@@ -119,8 +125,9 @@ int ags_machine_create(ags_sim_t *s, ags_mode_t mode, unsigned index, ags_machin
     }
     if (mode == AGS_MODE_SHADOW || mode == AGS_MODE_AGILE) {
         m->has_vmm = 1;
-        if (ags_vmm_init(&m->vmm, &s->cfg, s->mem, &s->guest, &s->ept, &m->walker, &m->st,
-                         AGS_REGION_MACHINE0 + index, mode == AGS_MODE_AGILE))
+        if (ags_vmm_init(&m->vmm, &s->cfg, s->mem, &s->guest, &s->ept, &m->walker, &s->tlb,
+                         m->bit | (mode == AGS_MODE_AGILE ? AGS_TLBE_EPTD : 0), &m->st, AGS_REGION_MACHINE0 + index,
+                         mode == AGS_MODE_AGILE))
             return AGS_E_NOMEM;
     }
     *out = m;
@@ -133,6 +140,7 @@ void ags_machine_destroy(ags_machine_t *m)
         return;
     ags_walker_fini(&m->walker);
     ags_cache_fini(&m->cache);
+    ags_tlb_fini(&m->own_tlb);
     if (m->has_vmm)
         ags_vmm_fini(&m->vmm);
     free(m);

@@ -75,15 +75,22 @@ static void on_pt_write(void *ctx, uint32_t slot, unsigned idx, uint64_t old, ui
             ags_vmm_pt_write(&s->m[i]->vmm, slot, idx, old, val);
 }
 
-static void on_tlb_flush(void *ctx, int kind, uint32_t asid, uint64_t va)
+static void tlb_guest_flush(ags_tlb_t *t, int kind, uint32_t asid, uint64_t va, unsigned shift)
+{
+    if (kind == AGS_FLUSH_PAGE)
+        ags_tlb_invlpg(t, va, asid, shift);
+    else if (kind == AGS_FLUSH_ASID)
+        ags_tlb_flush_asid(t, asid);
+    else
+        ags_tlb_flush_all(t);
+}
+
+static void on_tlb_flush(void *ctx, int kind, uint32_t asid, uint64_t va, unsigned shift)
 {
     ags_sim_t *s = ctx;
-    if (kind == AGS_FLUSH_PAGE)
-        ags_tlb_invlpg(&s->tlb, va, asid);
-    else if (kind == AGS_FLUSH_ASID)
-        ags_tlb_flush_asid(&s->tlb, asid);
-    else
-        ags_tlb_flush_all(&s->tlb);
+    tlb_guest_flush(&s->tlb, kind, asid, va, shift);
+    if (s->native_own)
+        tlb_guest_flush(&s->native_own->own_tlb, kind, asid, va, shift);
     for (unsigned i = 0; i < s->nm; i++) {
         ags_machine_t *m = s->m[i];
         /* INVLPG invalidates every paging-structure-cache entry of the current PCID (SDM 4.10.4.1) */
@@ -133,101 +140,191 @@ static void on_host_backed(void *ctx, uint64_t gpfn)
 
 /* ------------------------------------------------------------------ accesses */
 
-static int slow_access(ags_sim_t *s, uint64_t va, int ifetch, int is_store)
+/* The TLB value of the oracle's translation x (page of 2^shift), valid for every sharing machine. */
+static uint64_t tlb_value(const ags_gxlate_t *x, unsigned shift, int is_store, uint64_t bits)
+{
+    uint64_t pte = x->pte | (is_store ? AGS_X86_D : 0);
+    return (x->hpa & ~((1ULL << shift) - 1)) | (ags_x86_writable(pte) ? AGS_TLBE_W : 0) |
+           ((pte & AGS_X86_D) ? AGS_TLBE_D : 0) | bits;
+}
+
+/* Hardware A/D updates after a walk, told to the VMMs (agile tracks dirty pages). */
+static void touch(ags_sim_t *s, const ags_gxlate_t *x, int is_store)
+{
+    unsigned changed = ags_guest_touch(&s->guest, x, is_store);
+    if (changed || (is_store && s->ept.page_shift > AGS_PAGE_SHIFT))
+        for (unsigned i = 0; i < s->nm; i++)
+            if (s->m[i]->has_vmm)
+                ags_vmm_touch(&s->m[i]->vmm, x, changed, is_store);
+}
+
+/* The guest's translation of va for an access, handling a guest page fault first. */
+static int guest_translate(ags_sim_t *s, ags_proc_t *p, uint64_t va, int is_store, ags_gxlate_t *x)
+{
+    int mapped = ags_guest_xlate(&s->guest, p, va, x);
+    if (mapped && !(is_store && !ags_x86_writable(x->pte)))
+        return AGS_OK;
+    int rc = ags_guest_fault(&s->guest, p, va, is_store);
+    if (rc) {
+        ags_sim_set_err(s, "guest could not handle a fault at 0x%llx: %s", (unsigned long long)va, ags_strerror(rc));
+        return rc;
+    }
+    if (sticky(s))
+        return s->deferred_err;
+    AGS_BUG_ON(!ags_guest_xlate(&s->guest, p, va, x) || (is_store && !ags_x86_writable(x->pte)), s->err,
+               "guest fault at 0x%llx left it unmapped", (unsigned long long)va);
+    return AGS_OK;
+}
+
+/* A miss in the shared TLB: every sharing machine walks. */
+static int slow_access(ags_sim_t *s, uint64_t va, int ifetch, int is_store, uint64_t *hpa)
 {
     ags_proc_t *p = s->guest.cur;
     ags_gxlate_t x;
-    int mapped = ags_guest_xlate(&s->guest, p, va, &x);
-    if (!mapped || (is_store && !ags_x86_writable(x.pte))) {
-        int rc = ags_guest_fault(&s->guest, p, va, is_store);
-        if (rc) {
-            ags_sim_set_err(s, "guest could not handle a fault at 0x%llx: %s", (unsigned long long)va, ags_strerror(rc));
-            return rc;
-        }
-        if (sticky(s))
-            return s->deferred_err;
-        AGS_BUG_ON(!ags_guest_xlate(&s->guest, p, va, &x) || (is_store && !ags_x86_writable(x.pte)), s->err,
-                   "guest fault at 0x%llx left it unmapped", (unsigned long long)va);
-    }
+    int rc = guest_translate(s, p, va, is_store, &x);
+    if (rc)
+        return rc;
     s->tlb_misses++;
     if (ifetch)
         s->itlb_misses++;
     for (unsigned i = 0; i < s->nm; i++) {
-        int rc = ags_machine_miss(s, s->m[i], p, va, is_store, &x);
+        if (s->m[i] == s->native_own)
+            continue;
+        rc = ags_machine_miss(s, s->m[i], p, va, is_store, &x, 1);
         if (rc)
             return rc;
     }
-    unsigned changed = ags_guest_touch(&s->guest, &x, is_store);
-    if (changed || (is_store && s->ept.page_shift > AGS_PAGE_SHIFT))
-        for (unsigned i = 0; i < s->nm; i++)
-            if (s->m[i]->has_vmm)
-                ags_vmm_touch(&s->m[i]->vmm, &x, changed, is_store);
-    uint64_t pte = x.pte | (is_store ? AGS_X86_D : 0);
-    uint64_t val = (x.hpa & ~((1ULL << x.page_shift) - 1)) | (ags_x86_writable(pte) ? AGS_TLBE_W : 0) |
-                   ((pte & AGS_X86_D) ? AGS_TLBE_D : 0);
-    ags_tlb_insert(&s->tlb, va, p->asid, ifetch, x.page_shift, val);
-    if (s->cfg.caches_on)
-        for (unsigned i = 0; i < s->nm; i++)
-            ags_cache_access(&s->m[i]->cache, x.hpa);
+    touch(s, &x, is_store);
+    *hpa = x.hpa;
+    unsigned shift = s->shared_leaf_reach ? ags_pt_shift(x.leaf_level) : x.page_shift;
+    ags_tlb_insert(&s->tlb, va, p->asid, ifetch, shift,
+                   tlb_value(&x, shift, is_store, s->all_bits | (is_store ? s->eptd_bits : 0)));
     return sticky(s);
 }
 
-/* First store to a clean TLB entry: hardware sets D (native, nested, agile's nested part) or
- * the shadow leaf is read-only and the store exits. */
-static int dirty_assist(ags_sim_t *s, uint64_t va, uint64_t val, unsigned shift)
+/* A shared-TLB hit that some machine cannot use as it is: an entry its VMM flushed (a miss for
+ * that machine alone: it walks and is charged), a store to a read-only entry (a fault), to a
+ * clean entry (the dirty-bit assist: hardware sets D, or a shadow machine's read-only leaf exits),
+ * or, agile with large host pages, the first store since an INVEPT (sets the EPT D bit). */
+static __attribute__((noinline)) int slow_hit(ags_sim_t *s, uint64_t va, int ifetch, int is_store, uint64_t val,
+                                              unsigned shift, uint64_t *hpa)
 {
     ags_proc_t *p = s->guest.cur;
+    if (is_store && !(val & AGS_TLBE_W)) {
+        ags_tlb_invlpg(&s->tlb, va, p->asid, AGS_PAGE_SHIFT); /* faults; the retry misses */
+        return slow_access(s, va, ifetch, is_store, hpa);
+    }
     ags_gxlate_t x;
     AGS_BUG_ON(!ags_guest_xlate(&s->guest, p, va, &x), s->err, "TLB holds 0x%llx but the guest does not map it",
                (unsigned long long)va);
-    s->dirty_assists++;
-    for (unsigned i = 0; i < s->nm; i++) {
+    uint64_t missing = s->all_bits & ~val;
+    for (unsigned i = 0; i < s->nm && missing; i++) {
         ags_machine_t *m = s->m[i];
-        m->st.dirty_assists++;
-        int rc = m->has_vmm ? ags_vmm_dirty_fault(&m->vmm, p, va, &x) : AGS_DIRTY_HW;
-        if (rc < 0) {
-            ags_sim_set_err(s, "%s: VMM could not emulate the dirty bit at 0x%llx: %s", ags_mode_name(m->mode),
-                            (unsigned long long)va, ags_strerror(rc));
+        if (!(missing & m->bit))
+            continue;
+        m->flush_misses++;
+        m->flush_imisses += ifetch != 0;
+        int rc = ags_machine_miss(s, m, p, va, is_store, &x, 0);
+        if (rc)
             return rc;
-        }
     }
-    unsigned changed = ags_guest_touch(&s->guest, &x, 1);
-    for (unsigned i = 0; i < s->nm; i++)
-        if (s->m[i]->has_vmm)
-            ags_vmm_touch(&s->m[i]->vmm, &x, changed, 1);
-    ags_tlb_update(&s->tlb, va, p->asid, shift, val | AGS_TLBE_D);
+    if (is_store && !(val & AGS_TLBE_D)) {
+        s->dirty_assists++;
+        for (unsigned i = 0; i < s->nm; i++) {
+            ags_machine_t *m = s->m[i];
+            if (m == s->native_own || (missing & m->bit))
+                continue; /* native's own TLB is handled by native_translate; walkers handled the store */
+            m->st.dirty_assists++;
+            int rc = m->has_vmm ? ags_vmm_dirty_fault(&m->vmm, p, va, &x) : AGS_DIRTY_HW;
+            if (rc < 0) {
+                ags_sim_set_err(s, "%s: VMM could not emulate the dirty bit at 0x%llx: %s", ags_mode_name(m->mode),
+                                (unsigned long long)va, ags_strerror(rc));
+                return rc;
+            }
+        }
+        touch(s, &x, 1);
+    } else if (is_store && (s->eptd_bits & ~val)) {
+        for (unsigned i = 0; i < s->nm; i++)
+            if (s->m[i]->mode == AGS_MODE_AGILE)
+                ags_vmm_touch(&s->m[i]->vmm, &x, 0, 1); /* the EPT D bit of the data's host page */
+    }
+    ags_tlb_update(&s->tlb, va, p->asid, shift, val | missing | (is_store ? AGS_TLBE_D | s->eptd_bits : 0));
     return sticky(s);
 }
 
-/* One translation: the shared TLB lookup, and on a miss (or a first store to a clean entry) the
- * fan-out to the machines; then the data reference in every machine's caches. */
-static inline __attribute__((always_inline)) int translate(ags_sim_t *s, uint64_t va, int ifetch, int is_store)
+/* --check: a TLB hit must give the oracle's translation (a stale entry would not). */
+static __attribute__((noinline)) int check_hit(ags_sim_t *s, uint64_t va, uint64_t val, unsigned shift)
 {
+    ags_gxlate_t x;
+    int mapped = ags_guest_xlate(&s->guest, s->guest.cur, va, &x);
+    uint64_t mask = ~((1ULL << shift) - 1);
+    if (!mapped || (x.hpa & mask) != (val & AGS_TLBE_BASE & mask)) {
+        ags_sim_set_err(s, "TLB hit for 0x%llx gives hPA page 0x%llx, the guest maps %s 0x%llx (a stale entry)",
+                        (unsigned long long)va, (unsigned long long)(val & AGS_TLBE_BASE & mask),
+                        mapped ? "it to" : "nothing at", (unsigned long long)(x.hpa & mask));
+        return AGS_E_MISMATCH;
+    }
+    return AGS_OK;
+}
+
+/* Native with its own TLB (guest pages larger than host pages: it caches the guest leaf size,
+ * the virtualized modes min(guest, host)). Runs after the shared path, which handled any fault. */
+static __attribute__((noinline)) int native_translate(ags_sim_t *s, uint64_t va, int ifetch, int is_store)
+{
+    ags_machine_t *m = s->native_own;
+    ags_proc_t *p = s->guest.cur;
     uint64_t val;
     unsigned shift;
-    if (AGS_LIKELY(s->tlb.on) && ags_tlb_lookup(&s->tlb, va, s->guest.cur->asid, ifetch, &val, &shift)) {
-        if (AGS_UNLIKELY(is_store && (val & (AGS_TLBE_W | AGS_TLBE_D)) != (AGS_TLBE_W | AGS_TLBE_D))) {
-            if (!(val & AGS_TLBE_W)) {
-                ags_tlb_invlpg(&s->tlb, va, s->guest.cur->asid); /* faults; the retry misses */
-                return slow_access(s, va, ifetch, is_store);
-            }
-            int rc = dirty_assist(s, va, val, shift);
-            if (rc)
-                return rc;
-        }
-        if (s->cfg.caches_on) {
-            uint64_t hpa = (val & ~((1ULL << shift) - 1)) | (va & ((1ULL << shift) - 1));
-            for (unsigned i = 0; i < s->nm; i++)
-                ags_cache_access(&s->m[i]->cache, hpa);
+    if (m->own_tlb.on && ags_tlb_lookup(&m->own_tlb, va, p->asid, ifetch, &val, &shift)) {
+        if (is_store && !(val & AGS_TLBE_D)) {
+            m->st.dirty_assists++;
+            ags_tlb_update(&m->own_tlb, va, p->asid, shift, val | AGS_TLBE_D);
         }
         return AGS_OK;
     }
-    return slow_access(s, va, ifetch, is_store);
+    ags_gxlate_t x;
+    AGS_BUG_ON(!ags_guest_xlate(&s->guest, p, va, &x), s->err, "native: 0x%llx is not mapped after the shared path",
+               (unsigned long long)va);
+    m->own_misses++;
+    m->own_itlb_misses += ifetch != 0;
+    int rc = ags_machine_miss(s, m, p, va, is_store, &x, 1);
+    if (rc)
+        return rc;
+    shift = ags_pt_shift(x.leaf_level);
+    ags_tlb_insert(&m->own_tlb, va, p->asid, ifetch, shift, tlb_value(&x, shift, is_store, m->bit));
+    return AGS_OK;
+}
+
+/* One translation: the shared TLB lookup, and on a miss (or an entry some machine cannot use
+ * as it is) the fan-out to the machines; then the data reference in every machine's caches.
+ * `check` is a constant: with --check, every hit is verified against the oracle. */
+static inline __attribute__((always_inline)) int translate(ags_sim_t *s, uint64_t va, int ifetch, int is_store,
+                                                           int check)
+{
+    uint64_t val, hpa;
+    unsigned shift;
+    int rc;
+    if (AGS_LIKELY(s->tlb.on) && ags_tlb_lookup(&s->tlb, va, s->guest.cur->asid, ifetch, &val, &shift)) {
+        uint64_t need = s->all_bits | (is_store ? s->store_bits : 0);
+        if (check && !s->shared_leaf_reach && (rc = check_hit(s, va, val, shift)))
+            return rc;
+        hpa = (val & AGS_TLBE_BASE & ~((1ULL << shift) - 1)) | (va & ((1ULL << shift) - 1));
+        if (AGS_UNLIKELY((val & need) != need) && (rc = slow_hit(s, va, ifetch, is_store, val, shift, &hpa)))
+            return rc;
+    } else if ((rc = slow_access(s, va, ifetch, is_store, &hpa))) {
+        return rc;
+    }
+    if (AGS_UNLIKELY(s->native_own != NULL) && (rc = native_translate(s, va, ifetch, is_store)))
+        return rc;
+    if (s->cfg.caches_on)
+        for (unsigned i = 0; i < s->nm; i++)
+            ags_cache_access(&s->m[i]->cache, hpa);
+    return AGS_OK;
 }
 
 /* the second page of a page-crossing access: rare, kept out of the hot loop */
 static __attribute__((noinline)) int translate_next_page(ags_sim_t *s, uint64_t va, unsigned size, int ifetch,
-                                                         int is_store)
+                                                         int is_store, int check)
 {
     uint64_t next = (va | (AGS_PAGE_SIZE - 1)) + 1;
     if (next & ~s->va_mask) {
@@ -235,10 +332,10 @@ static __attribute__((noinline)) int translate_next_page(ags_sim_t *s, uint64_t 
         return AGS_E_NONCANON;
     }
     s->page_crossings++;
-    return translate(s, next, ifetch, is_store);
+    return translate(s, next, ifetch, is_store, check);
 }
 
-static inline int do_access(ags_sim_t *s, const ags_event_t *ev)
+static inline __attribute__((always_inline)) int do_access(ags_sim_t *s, const ags_event_t *ev, int check)
 {
     uint64_t va = ev->addr;
     if (AGS_UNLIKELY(!ags_canonical(va, s->va_bits))) {
@@ -255,10 +352,10 @@ static inline int do_access(ags_sim_t *s, const ags_event_t *ev)
     s->accesses++;
     int ifetch = ev->kind == AGS_ACC_IFETCH;
     int is_store = ev->kind >= AGS_ACC_STORE;
-    int rc = translate(s, va, ifetch, is_store);
+    int rc = translate(s, va, ifetch, is_store, check);
     /* an access that crosses into the next page needs that page's translation too */
     if (AGS_UNLIKELY((va & (AGS_PAGE_SIZE - 1)) + ev->size > AGS_PAGE_SIZE) && !rc)
-        rc = translate_next_page(s, va, ev->size, ifetch, is_store);
+        rc = translate_next_page(s, va, ev->size, ifetch, is_store, check);
     return rc;
 }
 
@@ -343,11 +440,12 @@ static __attribute__((noinline)) int timer(ags_sim_t *s)
     return sticky(s);
 }
 
-int ags_sim_run(ags_sim_t *s, const ags_event_t *ev, size_t n)
+/* The event loop, compiled twice: `check` (a constant) adds the verification of TLB hits. */
+static inline __attribute__((always_inline)) int run_events(ags_sim_t *s, const ags_event_t *ev, size_t n, int check)
 {
     for (size_t i = 0; i < n; i++) {
         const ags_event_t *e = &ev[i];
-        int rc = e->type == AGS_EV_ACCESS ? do_access(s, e) : do_event(s, e);
+        int rc = e->type == AGS_EV_ACCESS ? do_access(s, e, check) : do_event(s, e);
         if (AGS_UNLIKELY(rc)) {
             if (!s->err[0])
                 ags_sim_set_err(s, "%s", ags_strerror(rc));
@@ -366,6 +464,11 @@ int ags_sim_run(ags_sim_t *s, const ags_event_t *ev, size_t n)
         }
     }
     return AGS_OK;
+}
+
+int ags_sim_run(ags_sim_t *s, const ags_event_t *ev, size_t n)
+{
+    return s->cfg.check ? run_events(s, ev, n, 1) : run_events(s, ev, n, 0);
 }
 
 /* ------------------------------------------------------------------ lifecycle and accessors */
@@ -396,6 +499,26 @@ int ags_sim_create(const ags_config_t *cfg, ags_sim_t **out)
             goto nomem;
         s->nm++;
     }
+    /* TLB reach: the virtualized modes cache min(guest leaf, host page), native the guest leaf.
+     * With guest pages larger than host pages native then needs a TLB of its own (the shared
+     * one serves the others); with native alone, the shared TLB caches guest leaves. */
+    int virt = (cfg->modes & ~(1u << AGS_MODE_NATIVE)) != 0;
+    if ((cfg->modes & (1u << AGS_MODE_NATIVE)) && cfg->guest_page_shift > cfg->host_page_shift) {
+        if (!virt) {
+            s->shared_leaf_reach = 1;
+        } else {
+            s->native_own = s->m[0]; /* native is machine 0 */
+            s->native_own->has_own_tlb = 1;
+            if (ags_tlb_init(&s->native_own->own_tlb, &s->cfg))
+                goto nomem;
+        }
+    }
+    for (unsigned i = 0; i < s->nm; i++)
+        if (s->m[i] != s->native_own)
+            s->all_bits |= s->m[i]->bit;
+    if ((cfg->modes & (1u << AGS_MODE_AGILE)) && cfg->host_page_shift > AGS_PAGE_SHIFT)
+        s->eptd_bits = AGS_TLBE_EPTD; /* agile tracks data stores to large host pages (EPT D bits) */
+    s->store_bits = AGS_TLBE_W | AGS_TLBE_D | s->eptd_bits;
     ags_guest_listener_t ls = { s, on_pt_page_alloc, on_pt_page_free, on_pt_write, on_tlb_flush,
                                 on_cr3_write, on_guest_fault, on_host_backed };
     if (ags_guest_init(&s->guest, &s->cfg, s->mem, &s->ept, &ls))

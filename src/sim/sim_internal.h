@@ -13,6 +13,12 @@
 
 typedef struct {
     ags_mode_t mode;
+    uint64_t bit;           /* its valid bit in shared TLB entries */
+    uint64_t flush_misses, flush_imisses; /* shared-TLB hits that were misses for it after its VMM
+                                           * flushed (all; instruction fetches) */
+    int has_own_tlb;        /* native with guest pages > host pages: its own TLB of guest-leaf reach */
+    ags_tlb_t own_tlb;
+    uint64_t own_misses, own_itlb_misses;
     ags_walker_t walker;
     ags_cache_t cache;
     int has_vmm;
@@ -33,6 +39,12 @@ struct ags_sim {
     unsigned va_bits;
     uint64_t va_mask;
     uint64_t instructions, accesses, tlb_misses, itlb_misses, dirty_assists, events, page_crossings;
+    uint64_t all_bits;      /* valid bits of every machine sharing the TLB */
+    uint64_t store_bits;    /* what a store needs in a TLB entry to go without the slow path: W, D (and
+                             * agile's EPTD when it tracks data stores to large host pages) */
+    uint64_t eptd_bits;     /* AGS_TLBE_EPTD if agile tracks data stores, else 0 */
+    ags_machine_t *native_own; /* native with a TLB of its own, or NULL */
+    int shared_leaf_reach;  /* native alone with guest pages > host pages: the TLB caches guest leaves */
     uint64_t next_scan, next_interval, next_timer;
     uint64_t warm_at;       /* the warm-up ends after warm_at accesses (UINT64_MAX: over or none) */
     uint64_t instr_base;    /* instructions at the end of the warm-up */
@@ -51,7 +63,7 @@ int ags_machine_create(ags_sim_t *s, ags_mode_t mode, unsigned index, ags_machin
 void ags_machine_destroy(ags_machine_t *m);
 /* A TLB miss in machine m: walk (with the VMM's fills), charge it, check it against the oracle x. */
 int ags_machine_miss(ags_sim_t *s, ags_machine_t *m, ags_proc_t *p, uint64_t va, int is_store,
-                     const ags_gxlate_t *x);
+                     const ags_gxlate_t *x, int shared);
 
 /* stats.c */
 uint64_t ags_vmm_cycles_total(const ags_vmm_cycles_t *v);

@@ -19,6 +19,8 @@ void ags_sim_reset_stats(ags_sim_t *s)
         ags_machine_t *m = s->m[i];
         memset(&m->st, 0, sizeof(m->st));
         m->walk_cycles = 0;
+        m->flush_misses = m->flush_imisses = m->own_misses = m->own_itlb_misses = 0;
+        m->own_tlb.l2_hits = 0;
         if (m->has_vmm)
             m->st.shadow_pages_peak = m->vmm.live_sp;
     }
@@ -65,6 +67,25 @@ void ags_sim_record_interval(ags_sim_t *s)
 /* ------------------------------------------------------------------ results */
 
 
+/* The counters a machine shares with the driver (instructions, accesses, TLB misses). */
+static void fill_counts(const ags_sim_t *s, const ags_machine_t *m, ags_stats_t *st)
+{
+    st->instructions = s->instructions - s->instr_base;
+    st->accesses = s->accesses;
+    if (m->has_own_tlb) {
+        st->tlb_misses = m->own_misses;
+        st->itlb_misses = m->own_itlb_misses;
+        st->l2tlb_hits = m->own_tlb.l2_hits;
+    } else {
+        st->tlb_misses = s->tlb_misses + m->flush_misses;
+        st->itlb_misses = s->itlb_misses + m->flush_imisses;
+        st->l2tlb_hits = s->tlb.l2_hits;
+    }
+    st->vmm_flush_misses = m->flush_misses;
+    st->dtlb_misses = st->tlb_misses - st->itlb_misses;
+    st->page_crossings = s->page_crossings;
+}
+
 void ags_sim_finish(ags_sim_t *s)
 {
     if (s->finished)
@@ -88,13 +109,7 @@ void ags_sim_finish(ags_sim_t *s)
     for (unsigned i = 0; i < s->nm; i++) {
         ags_machine_t *m = s->m[i];
         ags_stats_t *st = &m->st;
-        st->instructions = instructions;
-        st->accesses = s->accesses;
-        st->tlb_misses = s->tlb_misses;
-        st->itlb_misses = s->itlb_misses;
-        st->dtlb_misses = s->tlb_misses - s->itlb_misses;
-        st->l2tlb_hits = s->tlb.l2_hits;
-        st->page_crossings = s->page_crossings;
+        fill_counts(s, m, st);
         st->cycles.base = (uint64_t)llround((double)instructions * cpi);
         st->cycles.walk = m->walk_cycles;
         st->cycles.vmm = ags_vmm_cycles_total(&st->vmm);
@@ -131,8 +146,10 @@ void ags_sim_stats(const ags_sim_t *s, ags_mode_t mode, ags_stats_t *out)
 {
     memset(out, 0, sizeof(*out));
     for (unsigned i = 0; i < s->nm; i++)
-        if (s->m[i]->mode == mode)
+        if (s->m[i]->mode == mode) {
             *out = s->m[i]->st;
+            fill_counts(s, s->m[i], out); /* live, also before ags_sim_finish */
+        }
 }
 
 void ags_sim_guest_stats(const ags_sim_t *s, ags_guest_stats_t *out) { *out = s->guest.st; }

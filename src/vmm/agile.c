@@ -35,7 +35,7 @@ void ags_agile_to_nested(ags_vmm_t *v, uint32_t slot)
         if (parent != AGS_NO_SP && v->sp[parent].live)
             ags_sp_entries(v, parent)[pidx] = ags_vmm_switch_entry(v->g->pt[slot].hpa);
     }
-    ags_vmm_flush_walk_caches(v);
+    ags_vmm_flush_tlb(v); /* a live non-leaf entry changed */
     v->st->agile.to_nested++;
     v->st->vmm.agile_switch += v->cfg->cost_switch;
 }
@@ -74,7 +74,7 @@ void ags_agile_to_shadow(ags_vmm_t *v, uint32_t slot)
             cost += (uint64_t)n * v->cfg->cost_switch_entry;
         }
     }
-    ags_vmm_flush_walk_caches(v);
+    /* no flush here: reverts happen only in a scan, which ends with an INVEPT */
     v->st->agile.to_shadow++;
     v->st->vmm.agile_revert += cost;
 }
@@ -107,6 +107,15 @@ static void agile_scan_rec(ags_vmm_t *v, uint32_t slot, int parent_shadow, uint3
             agile_scan_rec(v, ags_guest_child(v->g, slot, i), is_shadow, cand, ncand, capcand, nested);
 }
 
+/* --agile-dirty ept-ad (stock EPT A/D, SDM 28.3.3.2): the walker's accesses to guest paging
+ * structures are writes for EPT A/D purposes, so every guest table a walk reads is dirty. */
+void ags_vmm_walked(ags_vmm_t *v, const ags_walk_t *w)
+{
+    for (unsigned i = 0; i < w->n; i++)
+        if (w->s[i].dim == AGS_DIM_GUEST)
+            ags_agile_dirty_mark(v, w->s[i].hpa);
+}
+
 void ags_vmm_scan(ags_vmm_t *v)
 {
     if (!v->agile || v->cfg->agile_force_level)
@@ -120,6 +129,8 @@ void ags_vmm_scan(ags_vmm_t *v)
         ags_agile_to_shadow(v, cand[i]);
     free(cand);
     ags_agile_dirty_clear(v);
+    if (nested) /* EPT D bits were cleared (and perhaps pages reverted): INVEPT */
+        ags_vmm_invept(v);
     v->st->agile.scans++;
     v->st->vmm.agile_scan += nested * v->cfg->cost_scan_page;
 }

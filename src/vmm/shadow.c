@@ -77,9 +77,10 @@ void ags_sp_unlink(ags_vmm_t *v, uint32_t id)
     uint32_t parent = v->sp[id].parent;
     unsigned pidx = v->sp[id].pidx;
     ags_sp_free_tree(v, id);
-    if (parent != AGS_NO_SP && v->sp[parent].live)
+    if (parent != AGS_NO_SP && v->sp[parent].live && ags_x86_present(ags_sp_entries(v, parent)[pidx])) {
         ags_sp_entries(v, parent)[pidx] = 0;
-    ags_vmm_flush_walk_caches(v);
+        ags_vmm_flush_tlb(v); /* a live entry went away */
+    }
 }
 
 void ags_sp_zap_entry(ags_vmm_t *v, uint32_t id, unsigned idx)
@@ -88,14 +89,10 @@ void ags_sp_zap_entry(ags_vmm_t *v, uint32_t id, unsigned idx)
     if (!ags_x86_present(*e))
         return;
     unsigned level = v->sp[id].level;
-    if (!ags_x86_leaf(*e, level)) {
-        if (!ags_x86_switched(*e))
-            ags_sp_free_tree(v, ags_mem_tag(v->mem, ags_pte_addr(*e) >> AGS_PAGE_SHIFT));
-        *e = 0;
-        ags_vmm_flush_walk_caches(v);
-        return;
-    }
+    if (!ags_x86_leaf(*e, level) && !ags_x86_switched(*e))
+        ags_sp_free_tree(v, ags_mem_tag(v->mem, ags_pte_addr(*e) >> AGS_PAGE_SHIFT));
     *e = 0;
+    ags_vmm_flush_tlb(v); /* KVM flushes after zapping a present spte */
 }
 
 uint32_t ags_shadow_ensure_root(ags_vmm_t *v, const ags_proc_t *p)
@@ -118,6 +115,33 @@ uint64_t ags_shadow_compose_leaf(const ags_vmm_t *v, uint64_t va, uint64_t ge, u
 }
 
 /* Fill the shadow path for va (software; no exit charged here). */
+/* KVM's pte_prefetch (FNAME(pte_prefetch), __direct_pte_prefetch): with a 4 KiB leaf filled at
+ * index idx, also fill the other not-present entries of its aligned group of shadow_prefetch
+ * entries whose guest entry is present and accessed (a direct page: every entry, all inside the
+ * same guest leaf). Prefetched leaves are writable only where the guest entry is dirty. */
+static void prefetch(ags_vmm_t *v, uint32_t id, uint32_t gslot, unsigned idx, uint64_t va, uint64_t ge,
+                     unsigned glevel)
+{
+    unsigned n = v->cfg->shadow_prefetch;
+    if (n < 2)
+        return;
+    uint64_t *se = ags_sp_entries(v, id);
+    unsigned first = idx & ~(n - 1);
+    for (unsigned j = first; j < first + n && j < AGS_PT_ENTRIES; j++) {
+        if (j == idx || ags_x86_present(se[j]))
+            continue;
+        uint64_t vj = (va & ~((uint64_t)AGS_PT_ENTRIES * AGS_PAGE_SIZE - 1)) | ((uint64_t)j << AGS_PAGE_SHIFT);
+        uint64_t gj = ge;
+        if (gslot != AGS_NO_SLOT) {
+            gj = v->g->pt[gslot].e[j];
+            if (!ags_x86_present(gj) || !(gj & AGS_X86_A))
+                continue;
+        }
+        se[j] = ags_shadow_compose_leaf(v, vj, gj, glevel, 1, 0);
+        v->st->shadow_prefetched++;
+    }
+}
+
 int ags_shadow_fill(ags_vmm_t *v, const ags_proc_t *p, uint64_t va, int is_write)
 {
     if (v->agile && v->slot[p->root].nested)
@@ -143,6 +167,8 @@ int ags_shadow_fill(ags_vmm_t *v, const ags_proc_t *p, uint64_t va, int is_write
             unsigned slevel = AGS_MIN(glevel, host_level);
             if (slevel == level) {
                 ags_sp_entries(v, id)[idx] = ags_shadow_compose_leaf(v, va, ge, glevel, level, is_write);
+                if (level == 1)
+                    prefetch(v, id, glevel > 1 ? AGS_NO_SLOT : gslot, idx, va, ge, glevel);
                 return AGS_OK;
             }
             uint64_t se = ags_sp_entries(v, id)[idx];
@@ -186,45 +212,87 @@ int ags_shadow_fill(ags_vmm_t *v, const ags_proc_t *p, uint64_t va, int is_write
 
 /* ------------------------------------------------------------------ unsync */
 
-void ags_shadow_resync(ags_vmm_t *v, uint32_t id)
+/* Is the shadow entry e (of a 4 KiB leaf table) stale against guest entry ge? */
+static int stale(const ags_vmm_t *v, uint64_t e, uint64_t ge)
+{
+    if (!ags_x86_present(ge))
+        return 1;
+    return ags_pte_addr(e) != ags_ept_gpa2hpa(v->ept, ags_pte_addr(ge)) ||
+           (ags_x86_writable(e) && !(ags_x86_writable(ge) && (ge & AGS_X86_D)));
+}
+
+/* Resynchronise an unsync page (KVM's kvm_sync_page): zap every stale entry, write-protect the
+ * guest page again. Returns the number of entries zapped; the caller flushes if any. An agile
+ * page found changed counts as written once more towards its switch to nested. */
+static unsigned resync(ags_vmm_t *v, uint32_t id)
 {
     ags_spage_t *s = &v->sp[id];
     if (!s->live || !s->unsync)
-        return;
+        return 0;
     uint64_t *e = ags_sp_entries(v, id);
     const uint64_t *ge = v->g->pt[s->slot].e;
-    for (unsigned i = 0; i < AGS_PT_ENTRIES; i++) {
-        if (!ags_x86_present(e[i]))
-            continue;
-        uint64_t want = ags_x86_present(ge[i]) ? ags_ept_gpa2hpa(v->ept, ags_pte_addr(ge[i])) : 0;
-        if (!ags_x86_present(ge[i]) || ags_pte_addr(e[i]) != want ||
-            (ags_x86_writable(e[i]) && !ags_x86_writable(ge[i])))
+    unsigned changed = 0;
+    for (unsigned i = 0; i < AGS_PT_ENTRIES; i++)
+        if (ags_x86_present(e[i]) && stale(v, e[i], ge[i])) {
             e[i] = 0;
-    }
+            changed++;
+        }
     s->unsync = 0;
     v->st->resyncs++;
     v->st->vmm.resync += v->cfg->cost_resync;
+    uint32_t slot = s->slot;
+    if (changed && v->agile && !v->cfg->agile_force_level && ++v->slot[slot].writes >= v->cfg->agile_threshold)
+        ags_agile_to_nested(v, slot); /* flushes */
+    return changed;
 }
 
-void ags_shadow_resync_all(ags_vmm_t *v)
+int ags_shadow_has_unsync(const ags_vmm_t *v, uint32_t pid)
 {
-    for (size_t i = 0; i < v->nunsync; i++)
-        ags_shadow_resync(v, v->unsync_list[i]);
-    v->nunsync = 0;
+    for (size_t i = 0; i < v->nunsync; i++) {
+        const ags_spage_t *s = &v->sp[v->unsync_list[i]];
+        if (s->live && s->unsync && v->g->pt[s->slot].pid == pid)
+            return 1;
+    }
+    return 0;
 }
 
-void ags_shadow_resync_va(ags_vmm_t *v, uint64_t va)
+/* CR3 write or full flush of process pid (KVM's kvm_mmu_sync_roots): resync its unsync pages;
+ * flush this machine's TLB if an entry changed. */
+void ags_shadow_resync_proc(ags_vmm_t *v, uint32_t pid)
+{
+    unsigned changed = 0;
+    size_t keep = 0;
+    for (size_t i = 0; i < v->nunsync; i++) {
+        uint32_t id = v->unsync_list[i];
+        const ags_spage_t *s = &v->sp[id];
+        if (!s->live || !s->unsync)
+            continue; /* zapped meanwhile */
+        if (v->g->pt[s->slot].pid != pid) {
+            v->unsync_list[keep++] = id;
+            continue;
+        }
+        changed += resync(v, id);
+    }
+    v->nunsync = keep;
+    if (changed)
+        ags_vmm_flush_tlb(v);
+}
+
+/* INVLPG of va (KVM's FNAME(invlpg)): sync the one shadow entry that maps va, if its page is
+ * unsync; the guest's INVLPG itself drops the TLB entry, so no further flush. */
+void ags_shadow_invlpg(ags_vmm_t *v, uint64_t va)
 {
     ags_proc_t *p = v->g->cur;
     if (!p || !v->nunsync)
         return;
     ags_gxlate_t x;
-    int mapped = ags_guest_xlate(v->g, p, va, &x);
-    if (!mapped && x.leaf_level > 1)
-        return;
-    if (mapped && x.leaf_level != 1)
-        return;
+    ags_guest_xlate(v->g, p, va, &x);
+    if (x.leaf_level != 1)
+        return; /* no 4 KiB leaf table there */
     uint32_t id = v->slot[x.slot[1]].sp;
-    if (id && v->sp[id].unsync)
-        ags_shadow_resync(v, id);
+    if (!id || !v->sp[id].unsync)
+        return;
+    uint64_t *e = &ags_sp_entries(v, id)[x.idx[1]];
+    if (ags_x86_present(*e) && stale(v, *e, v->g->pt[x.slot[1]].e[x.idx[1]]))
+        *e = 0;
 }

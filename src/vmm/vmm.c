@@ -97,6 +97,7 @@ void ags_vmm_guest_fault(ags_vmm_t *v, uint32_t table_slot)
     ags_vmm_exit(v, &v->st->exits.guest_fault, &v->st->vmm.guest_fault, v->cfg->cost_reflect);
 }
 
+/* The agile hardware's gCR3 -> sCR3 cache: a hit loads the root without an exit. */
 static int cr3_cache_hit(ags_vmm_t *v, uint32_t pid)
 {
     if (!v->cr3c)
@@ -114,31 +115,37 @@ static int cr3_cache_hit(ags_vmm_t *v, uint32_t pid)
     return 0;
 }
 
+/* Guest TLB flushes. INVLPG exits in shadow and agile alike (KVM intercepts INVLPG whenever it
+ * shadows: kvm_mmu_invlpg) and syncs the one entry of an unsync page. A full flush is a CR3
+ * reload: it exits like a CR3 write and resyncs the process's unsync pages. */
+/* A CR3 load of process pid (a CR3 write, or the reload of a full flush): an exit, unless agile's
+ * gCR3 cache holds the root and the process has no unsync page (an exitless load cannot
+ * resync: such a load misses the cache). */
+static void cr3_load(ags_vmm_t *v, uint32_t pid)
+{
+    int unsync = v->cfg->shadow_sync == AGS_SYNC_UNSYNC && ags_shadow_has_unsync(v, pid);
+    if (v->agile && !unsync && cr3_cache_hit(v, pid))
+        return;
+    ags_vmm_exit(v, &v->st->exits.cr3_write, &v->st->vmm.cr3_write, v->cfg->cost_cr3);
+    if (unsync)
+        ags_shadow_resync_proc(v, pid);
+}
+
 void ags_vmm_tlb_flush(ags_vmm_t *v, int kind, uint64_t va)
 {
     int unsync = v->cfg->shadow_sync == AGS_SYNC_UNSYNC;
     if (kind == AGS_FLUSH_PAGE) {
-        if (v->agile && !unsync)
-            return;
         ags_vmm_exit(v, &v->st->exits.invlpg, &v->st->vmm.invlpg, v->cfg->cost_invlpg);
         if (unsync)
-            ags_shadow_resync_va(v, va);
-    } else if (kind == AGS_FLUSH_ASID) {
-        /* a full flush is a CR3 reload: it exits like a CR3 write */
-        if (v->agile && v->g->cur && cr3_cache_hit(v, v->g->cur->pid))
-            return;
-        ags_vmm_exit(v, &v->st->exits.cr3_write, &v->st->vmm.cr3_write, v->cfg->cost_cr3);
-        if (unsync)
-            ags_shadow_resync_all(v);
+            ags_shadow_invlpg(v, va);
+    } else if (kind == AGS_FLUSH_ASID && v->g->cur) {
+        cr3_load(v, v->g->cur->pid);
     }
 }
 
 int ags_vmm_cr3_write(ags_vmm_t *v, const ags_proc_t *p)
 {
-    if (!(v->agile && cr3_cache_hit(v, p->pid)))
-        ags_vmm_exit(v, &v->st->exits.cr3_write, &v->st->vmm.cr3_write, v->cfg->cost_cr3);
-    if (v->cfg->shadow_sync == AGS_SYNC_UNSYNC)
-        ags_shadow_resync_all(v);
+    cr3_load(v, p->pid);
     if (!(v->agile && v->slot[p->root].nested) && ags_shadow_ensure_root(v, p) == AGS_NO_SP)
         return AGS_E_NOMEM;
     return AGS_OK;
@@ -213,7 +220,8 @@ void ags_vmm_mode_counts(const ags_vmm_t *v, uint64_t *nested, uint64_t *shadow)
 /* ------------------------------------------------------------------ lifecycle */
 
 int ags_vmm_init(ags_vmm_t *v, const ags_config_t *cfg, ags_mem_t *mem, ags_guest_t *g,
-                 const ags_ept_t *ept, ags_walker_t *walker, ags_stats_t *st, unsigned region, int agile)
+                 const ags_ept_t *ept, ags_walker_t *walker, ags_tlb_t *tlb, uint64_t tlb_bits, ags_stats_t *st,
+                 unsigned region, int agile)
 {
     memset(v, 0, sizeof(*v));
     v->cfg = cfg;
@@ -221,6 +229,8 @@ int ags_vmm_init(ags_vmm_t *v, const ags_config_t *cfg, ags_mem_t *mem, ags_gues
     v->g = g;
     v->ept = ept;
     v->walker = walker;
+    v->tlb = tlb;
+    v->tlb_bits = tlb_bits;
     v->st = st;
     v->region = region;
     v->agile = agile;

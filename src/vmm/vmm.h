@@ -9,6 +9,7 @@
 #include "agilesim/config.h"
 #include "agilesim/sim.h"
 #include "guest/guest.h"
+#include "hw/tlb.h"
 #include "hw/walk.h"
 #include "mem/mem.h"
 #include "mem/ept.h"
@@ -38,6 +39,8 @@ typedef struct {
     ags_guest_t *g;
     const ags_ept_t *ept;
     ags_walker_t *walker;
+    ags_tlb_t *tlb;         /* the shared TLB; this machine's entries carry tlb_bits */
+    uint64_t tlb_bits;
     ags_stats_t *st;
     unsigned region;
     int agile;
@@ -69,8 +72,10 @@ typedef struct {
     size_t ncr3c;
 } ags_vmm_t;
 
+/* tlb, tlb_bits: the shared TLB and this machine's bits in its entries (cleared by VMM flushes). */
 int ags_vmm_init(ags_vmm_t *v, const ags_config_t *cfg, ags_mem_t *mem, ags_guest_t *g,
-                 const ags_ept_t *ept, ags_walker_t *walker, ags_stats_t *st, unsigned region, int agile);
+                 const ags_ept_t *ept, ags_walker_t *walker, ags_tlb_t *tlb, uint64_t tlb_bits, ags_stats_t *st,
+                 unsigned region, int agile);
 void ags_vmm_fini(ags_vmm_t *v);
 
 /* Where the hardware walk of process p starts. */
@@ -95,6 +100,8 @@ enum {
 int ags_vmm_dirty_fault(ags_vmm_t *v, const ags_proc_t *p, uint64_t va, const ags_gxlate_t *x);
 /* Hardware A/D updates of guest entries (levels in mask) and data stores (agile dirty tracking). */
 void ags_vmm_touch(ags_vmm_t *v, const ags_gxlate_t *x, unsigned changed, int is_write);
+/* Agile, --agile-dirty ept-ad: the guest tables a walk read are marked dirty. */
+void ags_vmm_walked(ags_vmm_t *v, const ags_walk_t *w);
 /* Agile: the periodic dirty scan (reverts clean NESTED pages whose parent is SHADOW). */
 void ags_vmm_scan(ags_vmm_t *v);
 /* Agile: count of guest PT pages in each mode. */

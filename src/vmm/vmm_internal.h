@@ -28,9 +28,22 @@ static inline uint64_t *ags_sp_entries(const ags_vmm_t *v, uint32_t id)
     return ags_mem_pt(v->mem, v->sp[id].hpa >> AGS_PAGE_SHIFT);
 }
 
-static inline void ags_vmm_flush_walk_caches(ags_vmm_t *v)
+/* A VMM-caused flush of this machine's TLB entries and guest-dimension walk caches, after it
+ * changed or removed a present shadow entry (KVM: kvm_flush_remote_tlbs, i.e. INVVPID). */
+static inline void ags_vmm_flush_tlb(ags_vmm_t *v)
 {
+    v->st->vmm_tlb_flushes++;
+    ags_tlb_clear_bits(v->tlb, v->tlb_bits);
     ags_walker_flush_guest(v->walker);
+}
+
+/* INVEPT (single context): also the combined and guest-physical mappings: the nested TLB and
+ * the host-dimension walk caches. */
+static inline void ags_vmm_invept(ags_vmm_t *v)
+{
+    v->st->vmm_tlb_flushes++;
+    ags_tlb_clear_bits(v->tlb, v->tlb_bits);
+    ags_walker_flush_all(v->walker);
 }
 
 /* dirty flags by host page number */
@@ -63,9 +76,9 @@ uint32_t ags_shadow_ensure_root(ags_vmm_t *v, const ags_proc_t *p);
 uint64_t ags_shadow_compose_leaf(const ags_vmm_t *v, uint64_t va, uint64_t ge, unsigned glevel, unsigned level,
                                  int is_write);
 int ags_shadow_fill(ags_vmm_t *v, const ags_proc_t *p, uint64_t va, int is_write);
-void ags_shadow_resync(ags_vmm_t *v, uint32_t id);
-void ags_shadow_resync_all(ags_vmm_t *v);
-void ags_shadow_resync_va(ags_vmm_t *v, uint64_t va);
+int ags_shadow_has_unsync(const ags_vmm_t *v, uint32_t pid);
+void ags_shadow_resync_proc(ags_vmm_t *v, uint32_t pid);
+void ags_shadow_invlpg(ags_vmm_t *v, uint64_t va);
 
 /* agile.c */
 void ags_agile_to_nested(ags_vmm_t *v, uint32_t slot);

@@ -65,7 +65,13 @@ for r in d["runs"]:
     assert r["interrupted"] is False
 assert d["runs"][0]["overhead_vs_native"] == 0
 assert len(d["intervals"][0]["rows"]) >= 2
-assert d["config"]["agile_threshold"] == 2 and d["config"]["shadow_sync"] == "wp"
+assert d["config"]["agile_threshold"] == 2 and d["config"]["shadow_sync"] == "unsync"
+assert d["config"]["shadow_prefetch"] == 8 and d["config"]["agile_dirty"] == "pt-write"
+for r in d["runs"]:
+    assert r["tlb_misses"] == r["walks"], r["mode"]   # every miss walks, shared or after a VMM flush
+    assert r["vmm_flush_misses"] <= r["vmm_tlb_flushes"] * 2000, r["mode"]
+    assert "prefetched" in r["shadow_pages"]
+assert [r["vmm_tlb_flushes"] for r in d["runs"][:2]] == [0, 0]   # native and nested never flush
 PY
 python3 - "$T/r.csv" <<'PY' || no "CSV"
 import csv, sys

@@ -31,6 +31,9 @@ static inline void ev_push(evs_t *e, unsigned type, uint32_t pid, uint64_t addr,
 #define FORK(e, pid, child) ev_push(e, AGS_EV_FORK, pid, 0, 0, child, 0, 0)
 #define SWITCH(e, pid) ev_push(e, AGS_EV_SWITCH, pid, 0, 0, 0, 0, 0)
 #define EXIT(e, pid) ev_push(e, AGS_EV_EXIT, pid, 0, 0, 0, 0, 0)
+#define EXEC(e, pid) ev_push(e, AGS_EV_EXEC, pid, 0, 0, 0, 0, 0)
+#define FETCH(e, pid, a) ev_push(e, AGS_EV_ACCESS, pid, a, 0, 0, AGS_ACC_IFETCH, 1)
+#define MODIFY(e, pid, a) ev_push(e, AGS_EV_ACCESS, pid, a, 0, 0, AGS_ACC_MODIFY, 1)
 
 /* caches off, walk caches off, check on: every walk is counted in full */
 static inline void cfg_bare(ags_config_t *c, unsigned modes)

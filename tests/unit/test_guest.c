@@ -12,9 +12,9 @@ typedef struct {
 static void r_alloc(void *c, uint32_t s) { (void)s; ((rec_t *)c)->allocs++; }
 static void r_free(void *c, uint32_t s) { (void)s; ((rec_t *)c)->frees++; }
 static void r_write(void *c, uint32_t s, unsigned i, uint64_t o, uint64_t v) { (void)s, (void)i, (void)o, (void)v; ((rec_t *)c)->writes++; }
-static void r_flush(void *c, int k, uint32_t a, uint64_t v)
+static void r_flush(void *c, int k, uint32_t a, uint64_t v, unsigned sh)
 {
-    (void)a, (void)v;
+    (void)a, (void)v, (void)sh;
     rec_t *r = c;
     if (k == AGS_FLUSH_PAGE) r->invlpg++;
     else if (k == AGS_FLUSH_ASID) r->asid_flush++;

@@ -51,7 +51,7 @@ static void test_tlb(void)
     ags_tlb_insert(&t, d, 1, 0, 12, 0xd000);
     ags_tlb_insert(&t, e, 1, 0, 12, 0xe000); /* L2 LRU order before: [a, c, b]... e evicts the LRU */
     /* L2 after inserts: [e, d, a, c] (b was LRU: evicted) */
-    ags_tlb_invlpg(&t, c, 1);
+    ags_tlb_invlpg(&t, c, 1, 12);
     CHECK(!ags_tlb_lookup(&t, c, 1, 0, &v, &sh));
     CHECK(!ags_tlb_lookup(&t, b, 1, 0, &v, &sh));
     CHECK(ags_tlb_lookup(&t, a, 1, 0, &v, &sh));

@@ -41,6 +41,7 @@ static const char *const s_sync[] = { "wp", "unsync", NULL };
 static const char *const s_backing[] = { "prefault", "lazy", NULL };
 static const char *const s_start[] = { "nested", "shadow", NULL };
 static const char *const s_revert[] = { "subtree", "one-level", NULL };
+static const char *const s_adirty[] = { "pt-write", "ept-ad", NULL };
 
 /* ------------------------------------------------------------------ value parsers */
 
@@ -417,13 +418,15 @@ static const optdef_t optdefs[] = {
     COST("--cost-resync", cost_resync, "unsync: resynchronising one shadow page"),
     COST("--cost-guest-fault", cost_guest_fault, "the guest's page-fault handler, every mode"),
     ENUM("--shadow-sync", "unsync|wp", shadow_sync, s_sync, "shadow coherence: KVM's unsync leaves, or wp = trap and emulate every write (no KVM configuration does this)"),
-    UINT("--agile-threshold", "N", agile_threshold, 1, 255, "agile: trapped writes before a page goes nested"),
+    UINT("--shadow-prefetch", "N", shadow_prefetch, 0, 512, "shadow: on a hidden fault, also fill the other entries of the aligned group of N (KVM pte_prefetch; 0 = off; a power of two)"),
+    UINT("--agile-threshold", "N", agile_threshold, 1, 255, "agile: trapped writes (or resyncs that found changes) before a page goes nested"),
     U64("--agile-interval", "N", agile_interval, 1000, "agile: instructions between dirty scans"),
     ENUM("--agile-start", "nested|shadow", agile_start_shadow, s_start, "agile: mode of a new process's root"),
     FLAG("--agile-ad-hw", agile_ad_hw, "agile: hardware A/D bits in guest and shadow entries"),
     UINT("--agile-cr3-cache", "N", agile_cr3_cache, 0, 4096, "agile: gCR3 -> sCR3 cache entries"),
     UINT("--agile-force-level", "L", agile_force_level, 0, 6, "agile: pin the switch at shadow level L (1 = all shadow, levels+1 = root nested; 0 = dynamic)"),
     ENUM("--agile-revert", "subtree|one-level", agile_revert_one_level, s_revert, "agile: a scan reverts every clean level top-down, or one level"),
+    ENUM("--agile-dirty", "pt-write|ept-ad", agile_dirty, s_adirty, "agile: what dirties a guest table: guest writes and A/D updates (the hardware agile paging assumes), or stock EPT A/D (every walk that reads it, SDM 28.3.3.2)"),
 };
 #define NOPTS (sizeof(optdefs) / sizeof(optdefs[0]))
 
