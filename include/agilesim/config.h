@@ -39,7 +39,8 @@ typedef struct {
     unsigned host_page_shift;   /* 12, 21, 30: EPT leaf size */
     int host_backing_lazy;      /* 0: prefaulted, 1: EPT violation exit per first touch */
     unsigned flush_ceiling;     /* per-page INVLPG up to this many pages, else full flush (Linux: 33) */
-    int pcid;                   /* 1: context switch keeps the TLB (tagged by ASID) */
+    int pcid;                   /* 1: TLB entries are tagged by PCID (0: every switch flushes) */
+    unsigned pcids;             /* dynamic PCIDs per CPU (Linux TLB_NR_DYN_ASIDS: 6) */
 
     /* --- translation hardware --- */
     int tlb_on;

@@ -34,7 +34,8 @@ typedef struct {
     uint64_t walks, walk_refs;
     uint64_t walk_refs_hist[AGS_HIST_MAX];
     uint64_t walk_refs_guest, walk_refs_host, walk_refs_shadow;  /* by dimension */
-    uint64_t aborted_walks, aborted_refs;   /* walks cut short by a hidden/dirty fault */
+    uint64_t aborted_walks, aborted_refs;   /* walks cut short: guest faults, hidden/dirty faults */
+    uint64_t fault_walks;                   /* of them, the walks that found a guest page fault */
     uint64_t pwc_hits, ntlb_hits, ntlb_misses;
     uint64_t walk_cache_hits[5];            /* where walk references hit: PWC(unused), L1, L2, LLC, DRAM */
     ags_exits_t exits;
@@ -61,7 +62,7 @@ typedef struct {
     uint64_t page_faults, cow_faults, implicit_maps;
     uint64_t pt_writes, pt_pages_alloc, pt_pages_free, pt_pages_peak;
     uint64_t frames_alloc, frames_free, frames_peak;
-    uint64_t invlpg, full_flushes, cr3_writes;
+    uint64_t invlpg, full_flushes, cr3_writes, pcid_flushes;
     uint64_t mmaps, munmaps, mprotects, brks, mremaps;
     uint64_t guest_kernel_cycles;
 } ags_guest_stats_t;

@@ -24,12 +24,16 @@
 
 /* ------------------------------------------------------------------ page-table pages */
 
+/* A leaf or table entry that maps something: present, or a PROT_NONE leaf (not present to the
+ * hardware, but its frame is kept). */
+static int mapped(uint64_t e) { return ags_x86_present(e) || (e & AGS_X86_PROTNONE) != 0; }
+
 static void pt_write(ags_guest_t *g, uint32_t slot, unsigned idx, uint64_t val)
 {
     ags_gpt_t *t = &g->pt[slot];
     uint64_t old = t->e[idx];
     t->e[idx] = val;
-    t->npresent += (unsigned)ags_x86_present(val) - (unsigned)ags_x86_present(old);
+    t->npresent += (unsigned)mapped(val) - (unsigned)mapped(old);
     if (t->level > 1 && ags_x86_present(val) && !ags_x86_leaf(val, t->level))
         t->child[idx] = ags_mem_tag(g->mem, ags_ept_gpa2hpa(g->ept, ags_pte_addr(val)) >> AGS_PAGE_SHIFT);
     g->st.pt_writes++;
@@ -99,44 +103,50 @@ static void pt_release(ags_guest_t *g, uint32_t slot)
 
 /* ------------------------------------------------------------------ flushing */
 
-/* Queue an INVLPG of the guest leaf of size 2^shift at va (its base). */
-static void flush_page(ags_guest_t *g, uint64_t va, unsigned shift)
+/* The pending flush of the running operation, as Linux's mmu_gather tracks it: the range of the
+ * entries changed (and of page tables freed) and the smallest page size among them. */
+static void flush_range(ags_guest_t *g, uint64_t va, uint64_t len, unsigned shift)
 {
-    if (g->flush_full)
-        return;
-    if (g->nflush >= g->cfg->flush_ceiling || g->nflush >= 64) {
-        g->flush_full = 1;
-        return;
-    }
-    g->flush_va[g->nflush++] = va | shift; /* va is page aligned: the low bits hold the size */
+    if (!g->flush_pending || va < g->flush_lo)
+        g->flush_lo = va;
+    if (!g->flush_pending || va + len > g->flush_hi)
+        g->flush_hi = va + len;
+    if (!g->flush_pending || shift < g->flush_stride)
+        g->flush_stride = shift;
+    g->flush_pending = 1;
 }
 
-/* Issue the pending flush for process p (INVLPG per page, or one full flush). */
+/* A changed leaf of size 2^shift at va (its base): tlb_remove_tlb_entry. */
+static void flush_page(ags_guest_t *g, uint64_t va, unsigned shift) { flush_range(g, va, 1ULL << shift, shift); }
+
+/* A freed page table covering addresses from va: pte_free_tlb adjusts the range by one page. */
+static void flush_table(ags_guest_t *g, uint64_t va)
+{
+    if (g->flush_pending)
+        flush_range(g, va, AGS_PAGE_SIZE, g->flush_stride);
+    else
+        flush_range(g, va, AGS_PAGE_SIZE, AGS_PAGE_SHIFT);
+}
+
+/* Issue the pending flush for process p (Linux flush_tlb_mm_range): nothing if nothing changed;
+ * INVLPG of every page of the range (stride: the page size) while the range spans at most
+ * tlb_single_page_flush_ceiling (33) pages, else one full flush of the address space. A fullmm
+ * teardown (exit, exec) flushes the whole address space once. */
 static void flush_commit(ags_guest_t *g, ags_proc_t *p)
 {
-    if (g->flush_full) {
+    if (g->fullmm || (g->flush_pending && ((g->flush_hi - g->flush_lo) >> g->flush_stride) > g->cfg->flush_ceiling)) {
         g->st.full_flushes++;
         g->ls.tlb_flush(g->ls.ctx, AGS_FLUSH_ASID, p->asid, 0, 0);
-    } else {
-        for (size_t i = 0; i < g->nflush; i++) {
+    } else if (g->flush_pending) {
+        for (uint64_t a = g->flush_lo; a < g->flush_hi; a += 1ULL << g->flush_stride) {
             g->st.invlpg++;
-            g->ls.tlb_flush(g->ls.ctx, AGS_FLUSH_PAGE, p->asid, g->flush_va[i] & ~(AGS_PAGE_SIZE - 1),
-                            (unsigned)(g->flush_va[i] & (AGS_PAGE_SIZE - 1)));
+            g->ls.tlb_flush(g->ls.ctx, AGS_FLUSH_PAGE, p->asid, a, g->flush_stride);
         }
     }
-    g->nflush = 0;
-    g->flush_full = 0;
+    g->flush_pending = 0;
 }
 
 /* ------------------------------------------------------------------ processes */
-
-static uint32_t asid_alloc(ags_guest_t *g)
-{
-    if (g->nfree_asids)
-        return g->free_asids[--g->nfree_asids];
-    uint32_t a = g->next_asid++;
-    return (uint32_t)(a & AGS_PCID_MASK);
-}
 
 ags_proc_t *ags_guest_proc(ags_guest_t *g, uint32_t pid)
 {
@@ -159,7 +169,7 @@ static ags_proc_t *proc_new(ags_guest_t *g, uint32_t pid)
         return NULL;
     }
     p->pid = pid;
-    p->asid = asid_alloc(g);
+    p->asid = 0; /* a PCID is given when it first runs */
     p->implicit = 1;
     p->root = pt_alloc(g, pid, g->levels, AGS_NO_SLOT, 0, 0);
     if (p->root == AGS_NO_SLOT) {
@@ -171,6 +181,10 @@ static ags_proc_t *proc_new(ags_guest_t *g, uint32_t pid)
     return p;
 }
 
+/* Linux's dynamic PCIDs (arch/x86/mm/tlb.c, choose_new_asid): TLB_NR_DYN_ASIDS (6) per CPU. A
+ * process that still holds its slot switches without a flush; otherwise it takes the next slot
+ * round robin, its previous owner loses it, and the CR3 write flushes that PCID. Without PCIDs
+ * every switch flushes the TLB. */
 int ags_guest_switch(ags_guest_t *g, uint32_t pid, ags_proc_t **out)
 {
     ags_proc_t *p = ags_guest_proc(g, pid);
@@ -183,14 +197,28 @@ int ags_guest_switch(ags_guest_t *g, uint32_t pid, ags_proc_t **out)
         g->cur = p;
         g->st.switches++;
         g->st.cr3_writes++;
+        unsigned n = g->cfg->pcid ? g->cfg->pcids : 0;
+        int flush_pcid = 0;
+        if (n && !(p->asid && g->pcid_owner[p->asid - 1] == p->pid)) {
+            unsigned slot = g->next_pcid;
+            g->next_pcid = (slot + 1) % n;
+            ags_proc_t *old = g->pcid_owner[slot] ? ags_guest_proc(g, g->pcid_owner[slot]) : NULL;
+            if (old)
+                old->asid = 0;
+            g->pcid_owner[slot] = p->pid;
+            p->asid = slot + 1;
+            flush_pcid = 1;
+            g->st.pcid_flushes++;
+        }
         g->ls.cr3_write(g->ls.ctx, pid);
-        if (!g->cfg->pcid)
+        if (!n)
             g->ls.tlb_flush(g->ls.ctx, AGS_FLUSH_ALL, 0, 0, 0);
+        else if (flush_pcid)
+            g->ls.tlb_flush(g->ls.ctx, AGS_FLUSH_CR3, p->asid, 0, 0);
     }
     *out = p;
     return AGS_OK;
 }
-
 
 /* ------------------------------------------------------------------ translation (oracle) */
 
@@ -278,11 +306,21 @@ int ags_guest_fault(ags_guest_t *g, ags_proc_t *p, uint64_t va, int is_write)
     ags_vma_t *v = ags_g_vma_find(p, va);
     if (!v)
         g->st.implicit_maps++;
-    else if (is_write && !(v->prot & AGS_PROT_W)) {
+    else if ((is_write && !(v->prot & AGS_PROT_W)) || !(v->prot & (AGS_PROT_R | AGS_PROT_W | AGS_PROT_X))) {
+        /* a store to a read-only VMA, or any access to a PROT_NONE one: the real program would
+         * have died, so the trace says it had the right (counted as an implicit mapping) */
         g->st.implicit_maps++;
-        v->prot |= AGS_PROT_W;
+        v->prot |= AGS_PROT_R | (is_write ? AGS_PROT_W : 0);
     }
     int writable = !v || (v->prot & AGS_PROT_W);
+    uint64_t fe = g->pt[x.slot[x.leaf_level]].e[x.idx[x.leaf_level]];
+    if (!present && (fe & AGS_X86_PROTNONE)) { /* map the PROT_NONE page again, same frame */
+        g->st.page_faults++;
+        uint64_t ne = (fe | AGS_X86_P) & ~AGS_X86_PROTNONE;
+        ne = writable ? ne | AGS_X86_RW : ne & ~AGS_X86_RW;
+        pt_write(g, x.slot[x.leaf_level], x.idx[x.leaf_level], ne);
+        return AGS_OK;
+    }
 
     if (present) {
         /* present: a store to a read-only page (COW or upgraded permission) */
@@ -300,8 +338,10 @@ int ags_guest_fault(ags_guest_t *g, ags_proc_t *p, uint64_t va, int is_write)
         }
         pt_write(g, x.slot[level], x.idx[level],
                  ags_x86_page(nf << AGS_PAGE_SHIFT, level, 1) | keep);
-        flush_page(g, va & ~((1ULL << ags_pt_shift(level)) - 1), ags_pt_shift(level));
-        flush_commit(g, p);
+        if (nf != f) { /* wp_page_copy: ptep_clear_flush; wp_page_reuse upgrades in place, no flush */
+            flush_page(g, va & ~((1ULL << ags_pt_shift(level)) - 1), ags_pt_shift(level));
+            flush_commit(g, p);
+        }
         return AGS_OK;
     }
     g->st.page_faults++;
@@ -330,7 +370,7 @@ typedef struct {
     ags_proc_t *p;
     uint64_t s, e;
     int op;             /* OP_UNMAP, OP_PROTECT */
-    int writable;
+    int writable, none; /* OP_PROTECT: the new protection allows writes / allows nothing */
     uint64_t changed;
 } range_t;
 
@@ -345,10 +385,11 @@ static int split_leaf(ags_guest_t *g, uint32_t slot, unsigned idx, unsigned leve
     if (child == AGS_NO_SLOT)
         return AGS_E_NOMEM;
     uint64_t pa = ags_pte_addr(e) & ~((1ULL << ags_pt_shift(level)) - 1);
-    uint64_t flags = e & (AGS_X86_RW | AGS_X86_A | AGS_X86_D);
+    uint64_t flags = e & (AGS_X86_RW | AGS_X86_A | AGS_X86_D | AGS_X86_PROTNONE);
+    uint64_t clear = ags_x86_present(e) ? 0 : AGS_X86_P; /* the pieces of a PROT_NONE leaf stay not present */
     for (unsigned i = 0; i < AGS_PT_ENTRIES; i++)
         pt_write(g, child, i,
-                 ags_x86_page(pa + ((uint64_t)i << ags_pt_shift(level - 1)), level - 1, 0) | flags);
+                 (ags_x86_page(pa + ((uint64_t)i << ags_pt_shift(level - 1)), level - 1, 0) | flags) & ~clear);
     pt_write(g, slot, idx, ags_x86_table(g->pt[child].gpfn << AGS_PAGE_SHIFT));
     return AGS_OK;
 }
@@ -365,7 +406,7 @@ static int range_rec(range_t *r, uint32_t slot)
     for (uint64_t a = s & ~(size - 1); a < e; a += size) {
         unsigned idx = ags_pt_index(a, level);
         uint64_t ent = g->pt[slot].e[idx];
-        if (!ags_x86_present(ent))
+        if (!mapped(ent))
             continue;
         int full = a >= r->s && a + size <= r->e;
         if (ags_x86_leaf(ent, level)) {
@@ -383,9 +424,13 @@ static int range_rec(range_t *r, uint32_t slot)
             } else {
                 uint64_t f = ags_pte_addr(ent) >> AGS_PAGE_SHIFT;
                 int w = r->writable && g->ref[f] <= 1;
-                if (w != ags_x86_writable(ent)) {
-                    pt_write(g, slot, idx, w ? (ent | AGS_X86_RW) : (ent & ~AGS_X86_RW));
-                    flush_page(g, a, shift); /* Linux flushes on any mprotect change */
+                uint64_t ne = w ? (ent | AGS_X86_RW) : (ent & ~AGS_X86_RW);
+                /* PROT_NONE: not present to the hardware, the frame kept (Linux pte_modify) */
+                ne = r->none ? ((ne & ~AGS_X86_P) | AGS_X86_PROTNONE) : ((ne | AGS_X86_P) & ~AGS_X86_PROTNONE);
+                if (ne != ent) {
+                    pt_write(g, slot, idx, ne);
+                    if (ags_x86_present(ent))
+                        flush_page(g, a, shift); /* Linux flushes on any mprotect change */
                     r->changed++;
                 }
                 continue;
@@ -401,14 +446,15 @@ static int range_rec(range_t *r, uint32_t slot)
             !ags_g_vma_overlaps(r->p, a, a + size)) {
             pt_write(g, slot, idx, 0);
             pt_release(g, child);
+            flush_table(g, a);
         }
     }
     return AGS_OK;
 }
 
-static int range_apply(ags_guest_t *g, ags_proc_t *p, uint64_t s, uint64_t e, int op, int writable)
+static int range_apply(ags_guest_t *g, ags_proc_t *p, uint64_t s, uint64_t e, int op, uint32_t prot)
 {
-    range_t r = { g, p, s, e, op, writable, 0 };
+    range_t r = { g, p, s, e, op, (prot & AGS_PROT_W) != 0, !(prot & (AGS_PROT_R | AGS_PROT_W | AGS_PROT_X)), 0 };
     int rc = range_rec(&r, p->root);
     flush_commit(g, p);
     return rc;
@@ -479,7 +525,7 @@ int ags_guest_mprotect(ags_guest_t *g, ags_proc_t *p, uint64_t start, uint64_t l
     free(pieces);
     if (rc)
         return rc;
-    return range_apply(g, p, start, e, OP_PROTECT, (prot & AGS_PROT_W) != 0);
+    return range_apply(g, p, start, e, OP_PROTECT, prot);
 }
 
 int ags_guest_brk(ags_guest_t *g, ags_proc_t *p, uint64_t newbrk)
@@ -575,7 +621,7 @@ static int fork_rec(ags_guest_t *g, uint32_t ps, uint32_t cs)
     unsigned level = g->pt[ps].level;
     for (unsigned i = 0; i < AGS_PT_ENTRIES; i++) {
         uint64_t e = g->pt[ps].e[i];
-        if (!ags_x86_present(e))
+        if (!mapped(e))
             continue;
         if (ags_x86_leaf(e, level)) {
             if (ags_x86_writable(e)) {
@@ -618,8 +664,8 @@ int ags_guest_fork(ags_guest_t *g, ags_proc_t *parent, uint32_t child_pid)
         c->nvma = c->capvma = parent->nvma;
     }
     int rc = fork_rec(g, parent->root, c->root);
-    g->flush_full = 1;
-    flush_commit(g, parent);
+    g->st.full_flushes++; /* dup_mmap ends with flush_tlb_mm(oldmm) */
+    g->ls.tlb_flush(g->ls.ctx, AGS_FLUSH_ASID, parent->asid, 0, 0);
     return rc;
 }
 
@@ -629,7 +675,10 @@ static int teardown(ags_guest_t *g, ags_proc_t *p)
     uint64_t top = 1ULL << g->va_bits;
     p->nvma = 0;
     p->brk_start = p->brk = 0;
-    return range_apply(g, p, 0, top, OP_UNMAP, 0);
+    g->fullmm = 1; /* exit_mmap: tlb_gather_mmu_fullmm, one flush of the whole mm */
+    int rc = range_apply(g, p, 0, top, OP_UNMAP, 0);
+    g->fullmm = 0;
+    return rc;
 }
 
 int ags_guest_exec(ags_guest_t *g, ags_proc_t *p)
@@ -643,21 +692,17 @@ int ags_guest_exec(ags_guest_t *g, ags_proc_t *p)
 int ags_guest_exit(ags_guest_t *g, ags_proc_t *p)
 {
     g->st.exits++;
-    int rc = teardown(g, p);
+    int rc = teardown(g, p); /* its one flush; exit issues no second */
     if (rc)
         return rc;
-    g->ls.tlb_flush(g->ls.ctx, AGS_FLUSH_ASID, p->asid, 0, 0);
     pt_release(g, p->root);
     for (size_t i = 0; i < g->nprocs; i++)
         if (g->procs[i] == p) {
             g->procs[i] = g->procs[--g->nprocs];
             break;
         }
-    if (g->nfree_asids == g->capfree_asids &&
-        ags_grow((void **)&g->free_asids, &g->capfree_asids, sizeof(uint32_t), g->nfree_asids))
-        g->sticky = AGS_E_NOMEM;
-    else
-        g->free_asids[g->nfree_asids++] = p->asid;
+    if (p->asid && g->pcid_owner[p->asid - 1] == p->pid)
+        g->pcid_owner[p->asid - 1] = 0; /* its slot holds nothing live any more */
     if (g->cur == p)
         g->cur = NULL;
     free(p->vma);
@@ -679,7 +724,6 @@ int ags_guest_init(ags_guest_t *g, const ags_config_t *cfg, ags_mem_t *mem, ags_
     g->page_shift = cfg->guest_page_shift;
     g->va_bits = g->levels == 5 ? 57 : 48;
     g->gnext = AGS_GFN_BASE;
-    g->next_asid = 1;
     return ags_g_ref_ensure(g, AGS_GFN_BASE + 1024) ? AGS_E_NOMEM : AGS_OK;
 }
 
@@ -695,7 +739,6 @@ void ags_guest_fini(ags_guest_t *g)
     free(g->pt);
     free(g->free_slots);
     free(g->ref);
-    free(g->free_asids);
     for (int i = 0; i < 3; i++)
         free(g->gfree[i]);
     memset(g, 0, sizeof(*g));

@@ -13,7 +13,10 @@
 
 #define AGS_NO_SLOT 0xffffffffu
 
-enum { AGS_FLUSH_PAGE = 0, AGS_FLUSH_ASID = 1, AGS_FLUSH_ALL = 2 };
+/* Guest TLB flushes: INVLPG; a full flush of an address space (a CR3 reload: intercepted like a
+ * CR3 write); every PCID (a CR3 write without PCIDs); the flush of a PCID that a CR3 write does
+ * when it hands the PCID to another process (part of that CR3 write, not a separate exit). */
+enum { AGS_FLUSH_PAGE = 0, AGS_FLUSH_ASID = 1, AGS_FLUSH_ALL = 2, AGS_FLUSH_CR3 = 3 };
 
 /* Effects the guest broadcasts. Called synchronously, in program order. */
 typedef struct {
@@ -92,14 +95,14 @@ struct ags_guest {
     ags_proc_t **procs;
     size_t nprocs, capprocs;
     ags_proc_t *cur;
-    uint32_t next_asid;
-    uint32_t *free_asids;
-    size_t nfree_asids, capfree_asids;
+    /* dynamic PCIDs: the pid holding each slot (0: none), the next slot to hand out */
+    uint32_t pcid_owner[4096];
+    unsigned next_pcid;
 
-    /* pending flush of the running syscall */
-    uint64_t flush_va[64];  /* page base | log2 of the leaf size */
-    size_t nflush;
-    int flush_full;
+    /* the pending flush of the running operation (Linux's mmu_gather) */
+    uint64_t flush_lo, flush_hi;
+    unsigned flush_stride;
+    int flush_pending, fullmm;
 
     ags_guest_stats_t st;
     int sticky;             /* AGS_E_NOMEM once bookkeeping could not grow (the driver stops) */

@@ -16,6 +16,7 @@
 #define AGS_X86_D    (1ULL << 6)    /* dirty (leaf only) */
 #define AGS_X86_PS   (1ULL << 7)    /* page size: leaf at level 2 (2 MiB) or 3 (1 GiB) */
 #define AGS_X86_G    (1ULL << 8)    /* global */
+#define AGS_X86_PROTNONE AGS_X86_G  /* software, P clear: a PROT_NONE mapping (Linux _PAGE_PROTNONE) */
 #define AGS_X86_SW   (1ULL << 11)   /* agile switching bit (bit 11: ignored by hardware, available) */
 #define AGS_X86_NX   (1ULL << 63)
 #define AGS_PT_ADDR  0x000ffffffffff000ULL  /* bits 51:12 */

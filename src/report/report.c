@@ -125,8 +125,8 @@ static void json_run(FILE *f, const ags_run_t *r)
             U(v->pt_write), U(v->hidden_fault), U(v->guest_fault), U(v->cr3_write), U(v->invlpg), U(v->dirty),
             U(v->ept_violation), U(v->agile_switch), U(v->agile_revert), U(v->agile_scan), U(v->resync));
     fprintf(f, "      \"walk_refs_by_dim\": {\"guest\": %llu, \"host\": %llu, \"shadow\": %llu}, "
-               "\"aborted_walks\": %llu, \"aborted_refs\": %llu, \"pwc_hits\": %llu, \"ntlb_hits\": %llu, \"ntlb_misses\": %llu,\n",
-            U(s->walk_refs_guest), U(s->walk_refs_host), U(s->walk_refs_shadow), U(s->aborted_walks),
+               "\"aborted_walks\": %llu, \"fault_walks\": %llu, \"aborted_refs\": %llu, \"pwc_hits\": %llu, \"ntlb_hits\": %llu, \"ntlb_misses\": %llu,\n",
+            U(s->walk_refs_guest), U(s->walk_refs_host), U(s->walk_refs_shadow), U(s->aborted_walks), U(s->fault_walks),
             U(s->aborted_refs), U(s->pwc_hits), U(s->ntlb_hits), U(s->ntlb_misses));
     fprintf(f, "      \"walk_ref_hits\": {\"l1\": %llu, \"l2\": %llu, \"llc\": %llu, \"dram\": %llu}, "
                "\"itlb_misses\": %llu, \"dtlb_misses\": %llu, \"dirty_assists\": %llu, \"page_crossings\": %llu,\n",
@@ -141,9 +141,10 @@ static void json_run(FILE *f, const ags_run_t *r)
     const ags_guest_stats_t *g = &r->guest;
     fprintf(f, "      \"guest\": {\"processes\": %llu, \"page_faults\": %llu, \"cow_faults\": %llu, \"pt_writes\": %llu, "
                "\"pt_pages_peak\": %llu, \"frames_peak\": %llu, \"invlpg\": %llu, \"full_flushes\": %llu, \"cr3_writes\": %llu, "
-               "\"implicit_maps\": %llu},\n",
+               "\"implicit_maps\": %llu, \"pcid_flushes\": %llu},\n",
             U(g->processes), U(g->page_faults), U(g->cow_faults), U(g->pt_writes), U(g->pt_pages_peak),
-            U(g->frames_peak), U(g->invlpg), U(g->full_flushes), U(g->cr3_writes), U(g->implicit_maps));
+            U(g->frames_peak), U(g->invlpg), U(g->full_flushes), U(g->cr3_writes), U(g->implicit_maps),
+            U(g->pcid_flushes));
     fputs("      \"overhead_vs_native\": ", f);
     json_dbl(f, s->overhead_vs_native);
     fprintf(f, ", \"translation_checksum\": \"%016llx\", \"interrupted\": %s}", U(s->translation_checksum),

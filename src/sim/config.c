@@ -14,6 +14,7 @@ void ags_config_defaults(ags_config_t *c)
     c->host_backing_lazy = 0;
     c->flush_ceiling = 33;
     c->pcid = 1;
+    c->pcids = 6;               /* Linux TLB_NR_DYN_ASIDS */
 
     c->tlb_on = 1;
     c->l1d_4k = (ags_geom_t){ 64, 4 };
@@ -102,6 +103,8 @@ int ags_config_validate(const ags_config_t *c, char *err, size_t errlen)
         FAIL("--guest-page must be 4k, 2m or 1g");
     if (c->host_page_shift != 12 && c->host_page_shift != 21 && c->host_page_shift != 30)
         FAIL("--host-page must be 4k, 2m or 1g");
+    if (c->pcid && (c->pcids < 1 || c->pcids > 4095))
+        FAIL("--pcids must be 1..4095 or off (got %u)", c->pcids);
     if (c->flush_ceiling > 64)
         FAIL("--flush-ceiling must be at most 64 (got %u)", c->flush_ceiling);
     struct { const char *name; ags_geom_t g; int empty; } gs[] = {

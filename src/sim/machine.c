@@ -111,6 +111,26 @@ int ags_machine_miss(ags_sim_t *s, ags_machine_t *m, ags_proc_t *p, uint64_t va,
     return AGS_OK;
 }
 
+/* The walk that finds the non-present (or read-only) entry before a guest page fault: its
+ * references are charged in every mode (nested pays a 2D faulting walk), as an aborted walk. */
+void ags_machine_fault_walk(ags_sim_t *s, ags_machine_t *m, ags_proc_t *p, uint64_t va)
+{
+    uint64_t root;
+    int kind;
+    if (m->has_vmm) {
+        ags_vmm_root(&m->vmm, p, &root, &kind);
+    } else {
+        root = s->guest.pt[p->root].gpfn << AGS_PAGE_SHIFT;
+        kind = AGS_ROOT_GUEST;
+    }
+    if (ags_walk(&m->walker, va, p->asid, root, kind, &m->w) == AGS_WALK_BROKEN)
+        return; /* cannot happen: every table the guest links is backed */
+    m->st.aborted_walks++;
+    m->st.aborted_refs += m->w.n;
+    m->st.fault_walks++;
+    account_refs(s, m, &m->w);
+}
+
 int ags_machine_create(ags_sim_t *s, ags_mode_t mode, unsigned index, ags_machine_t **out)
 {
     ags_machine_t *m = calloc(1, sizeof(*m));

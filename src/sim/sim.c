@@ -79,7 +79,7 @@ static void tlb_guest_flush(ags_tlb_t *t, int kind, uint32_t asid, uint64_t va, 
 {
     if (kind == AGS_FLUSH_PAGE)
         ags_tlb_invlpg(t, va, asid, shift);
-    else if (kind == AGS_FLUSH_ASID)
+    else if (kind == AGS_FLUSH_ASID || kind == AGS_FLUSH_CR3)
         ags_tlb_flush_asid(t, asid);
     else
         ags_tlb_flush_all(t);
@@ -98,7 +98,7 @@ static void on_tlb_flush(void *ctx, int kind, uint32_t asid, uint64_t va, unsign
             ags_walker_flush_guest(&m->walker);
         else
             ags_walker_flush_asid(&m->walker, asid);
-        if (m->has_vmm)
+        if (m->has_vmm && kind != AGS_FLUSH_CR3) /* a CR3 write's own flush: its exit is the CR3 write's */
             ags_vmm_tlb_flush(&m->vmm, kind, va);
     }
 }
@@ -164,6 +164,8 @@ static int guest_translate(ags_sim_t *s, ags_proc_t *p, uint64_t va, int is_stor
     int mapped = ags_guest_xlate(&s->guest, p, va, x);
     if (mapped && !(is_store && !ags_x86_writable(x->pte)))
         return AGS_OK;
+    for (unsigned i = 0; i < s->nm; i++)
+        ags_machine_fault_walk(s, s->m[i], p, va);
     int rc = ags_guest_fault(&s->guest, p, va, is_store);
     if (rc) {
         ags_sim_set_err(s, "guest could not handle a fault at 0x%llx: %s", (unsigned long long)va, ags_strerror(rc));

@@ -65,6 +65,9 @@ void ags_machine_destroy(ags_machine_t *m);
 int ags_machine_miss(ags_sim_t *s, ags_machine_t *m, ags_proc_t *p, uint64_t va, int is_store,
                      const ags_gxlate_t *x, int shared);
 
+/* The faulting walk before a guest page fault, charged as an aborted walk. */
+void ags_machine_fault_walk(ags_sim_t *s, ags_machine_t *m, ags_proc_t *p, uint64_t va);
+
 /* stats.c */
 uint64_t ags_vmm_cycles_total(const ags_vmm_cycles_t *v);
 void ags_sim_reset_stats(ags_sim_t *s);

@@ -54,7 +54,10 @@ static void shadow_mmap_touch_munmap(void)
     CHECK_EQ(sh.cycles.vmm, 2500 + 3 * 2500 + 9 * 3500 + 3 * 2500 + 3 * 2000);
     CHECK_EQ(sh.walks, 3);
     CHECK_EQ(sh.walk_refs, 12);          /* 4 per completed walk */
-    CHECK_EQ(sh.aborted_walks, 3);       /* the walks cut short by the hidden faults */
+    CHECK_EQ(sh.aborted_walks, 6);       /* the walks cut short by the 3 hidden faults, and the 3
+                                          * faulting walks that found the guest's page faults */
+    CHECK_EQ(sh.fault_walks, 3);
+    CHECK_EQ(ne.fault_walks, 3);
     CHECK_EQ(ne.exits.total, 0);
     CHECK_EQ(ne.walk_refs, 3 * 24);
     /* agile (new processes start nested): the CR3 write and the 3 INVLPG exit (intercepted as in

@@ -340,6 +340,21 @@ static void h_walk_latency(ags_cli_opts_t *o, const optdef_t *d, const char *v)
     }
 }
 
+static void h_pcids(ags_cli_opts_t *o, const optdef_t *d, const char *v)
+{
+    (void)d;
+    uint64_t n;
+    const char *p = digits(v, &n);
+    if (!strcmp(v, "off")) {
+        o->cfg.pcid = 0;
+    } else if (p && !*p && n >= 1 && n <= 4095) {
+        o->cfg.pcid = 1;
+        o->cfg.pcids = (unsigned)n;
+    } else {
+        bad(v, "off or a count 1..4095");
+    }
+}
+
 static void h_native_cycles(ags_cli_opts_t *o, const optdef_t *d, const char *v)
 {
     (void)d;
@@ -385,8 +400,9 @@ static const optdef_t optdefs[] = {
     PAGE("--guest-page", guest_page_shift, "guest page size: 4k, 2m (THP) or 1g"),
     PAGE("--host-page", host_page_shift, "host page size (EPT leaf)"),
     ENUM("--host-backing", "prefault|lazy", host_backing_lazy, s_backing, "guest memory backed at boot, or an EPT-violation exit per first touch"),
-    ONOFF("--pcid", pcid, "tag TLB entries with the ASID"),
-    UINT("--flush-ceiling", "N", flush_ceiling, 0, 64, "per-page INVLPG up to N pages, else a full flush"),
+    ONOFF("--pcid", pcid, "tag TLB entries with a PCID (off: every context switch flushes the TLB)"),
+    CLI("--pcids", "N|off", CMD_SIM, h_pcids, "6", "PCIDs the guest hands out per CPU (Linux TLB_NR_DYN_ASIDS); a process whose PCID was reused flushes"),
+    UINT("--flush-ceiling", "N", flush_ceiling, 0, 64, "INVLPG each page while a flush spans at most N pages, else a full flush (Linux tlb_single_page_flush_ceiling)"),
     ONOFF("--tlb", tlb_on, "the TLB hierarchy"),
     GEOM("--l1d-tlb", "E:W", l1d_4k, "L1 data TLB, 4 KiB pages"),
     GEOM("--l1d-tlb-2m", "E:W", l1d_2m, "L1 data TLB, 2 MiB pages"),
