@@ -98,6 +98,9 @@ typedef struct {
     int check;                  /* compare every walk with the oracle */
     uint64_t interval;          /* per-interval statistics every N instructions (0: off) */
     uint64_t warmup;            /* simulate the first N accesses without counting them (0: none) */
+    uint64_t warmup_instructions; /* ... or the first N instructions (ChampSim's convention; 0: none) */
+    uint64_t max_accesses;      /* stop after N counted accesses (0: at the end of the input) */
+    uint64_t max_instructions;  /* stop after N counted instructions (0: at the end of the input) */
 } ags_config_t;
 
 void ags_config_defaults(ags_config_t *cfg);

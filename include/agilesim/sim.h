@@ -53,6 +53,9 @@ typedef struct {
     uint64_t page_crossings;                /* accesses that spanned two pages (two translations) */
     ags_cycles_t cycles;
     double overhead_vs_native;              /* NaN if native was not run */
+    uint64_t counted_from_instruction;      /* the instruction at which counting began (the warm-up's end) */
+    int warmup_incomplete;                  /* the input ended (or the run was stopped) before the warm-up
+                                             * did: nothing was counted */
     uint64_t translation_checksum;
 } ags_stats_t;
 
@@ -82,8 +85,13 @@ typedef struct ags_sim ags_sim_t;
 int ags_sim_create(const ags_config_t *cfg, ags_sim_t **out);
 void ags_sim_destroy(ags_sim_t *sim);
 
-/* Feed events. On error returns an ags_err_t; ags_sim_errmsg() says what and where. */
+/* Feed events. Returns AGS_OK; AGS_SIM_DONE when a counted limit (max_accesses,
+ * max_instructions) was reached (the events after the one that reached it were not consumed:
+ * stop feeding); or an ags_err_t, with ags_sim_errmsg() saying what and where. */
+#define AGS_SIM_DONE 1
 int ags_sim_run(ags_sim_t *sim, const ags_event_t *ev, size_t n);
+/* Whether the warm-up is over (counting has begun). */
+int ags_sim_counting(const ags_sim_t *sim);
 
 /* Close the run: settle costs (cycles, overheads). Idempotent. */
 void ags_sim_finish(ags_sim_t *sim);

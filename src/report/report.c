@@ -31,6 +31,7 @@ static const field_t cfg_fields[] = {
     F(flood_threshold, F_UINT), F(shadow_prefetch, F_UINT), F(agile_threshold, F_UINT), F(agile_dirty, F_ADIRTY), F(agile_interval, F_U64),
     F(agile_start_shadow, F_INT), F(agile_ad_hw, F_INT), F(agile_cr3_cache, F_UINT),
     F(agile_force_level, F_UINT), F(agile_revert_one_level, F_INT), F(modes, F_UINT), F(check, F_INT), F(interval, F_U64), F(warmup, F_U64),
+    F(warmup_instructions, F_U64), F(max_accesses, F_U64), F(max_instructions, F_U64),
 };
 
 static void json_str(FILE *f, const char *s)
@@ -147,8 +148,11 @@ static void json_run(FILE *f, const ags_run_t *r)
             U(g->pcid_flushes));
     fputs("      \"overhead_vs_native\": ", f);
     json_dbl(f, s->overhead_vs_native);
-    fprintf(f, ", \"translation_checksum\": \"%016llx\", \"interrupted\": %s}", U(s->translation_checksum),
+    fprintf(f, ", \"translation_checksum\": \"%016llx\", \"interrupted\": %s,\n", U(s->translation_checksum),
             r->interrupted ? "true" : "false");
+    fprintf(f, "      \"counted_from_instruction\": %llu, \"counted_instructions\": %llu, \"counted_accesses\": %llu, "
+               "\"warmup_incomplete\": %s}",
+            U(s->counted_from_instruction), U(s->instructions), U(s->accesses), s->warmup_incomplete ? "true" : "false");
 }
 
 int ags_report_json(FILE *f, const ags_report_t *r)
@@ -282,10 +286,7 @@ static const ags_run_t *find_run(const ags_report_t *r, const char *wl, ags_mode
 
 int ags_report_text(FILE *f, const ags_report_t *r)
 {
-    fprintf(f, "# %llu accesses per workload", U(r->accesses));
-    if (r->cfg->warmup)
-        fprintf(f, ", counted after a warm-up of %llu accesses (simulated, not counted)", U(r->cfg->warmup));
-    fprintf(f, "; caches %s, TLB %s, PWC %s, nTLB %s; %u+%u levels, %s guest / %s host pages; shadow %s%s",
+    fprintf(f, "# caches %s, TLB %s, PWC %s, nTLB %s; %u+%u levels, %s guest / %s host pages; shadow %s%s",
             r->cfg->caches_on ? "on" : "off", r->cfg->tlb_on ? "on" : "off", r->cfg->pwc_on ? "on" : "off",
             r->cfg->ntlb_on ? "on" : "off", r->cfg->guest_levels, r->cfg->host_levels,
             r->cfg->guest_page_shift == 12 ? "4K" : r->cfg->guest_page_shift == 21 ? "2M" : "1G",
@@ -294,7 +295,28 @@ int ags_report_text(FILE *f, const ags_report_t *r)
             r->cfg->shadow_prefetch ? "" : ", no prefetch");
     if (r->cfg->agile_dirty == AGS_AGILE_DIRTY_EPT_AD)
         fputs("; agile dirty: ept-ad", f);
+    if (r->cfg->pcid)
+        fprintf(f, "; %u PCIDs", r->cfg->pcids);
+    else
+        fputs("; no PCIDs", f);
     fputc('\n', f);
+    /* what was counted, per input (the first run of each) */
+    for (size_t i = 0; i < r->nruns; i++) {
+        const ags_run_t *run = &r->runs[i];
+        if (i && !strcmp(r->runs[i - 1].workload, run->workload))
+            continue;
+        const ags_stats_t *s = &run->st;
+        if (s->warmup_incomplete) {
+            fprintf(f, "# %s: nothing counted: the warm-up did not end\n", run->workload);
+            continue;
+        }
+        fprintf(f, "# %s: counted %llu accesses, %llu instructions", run->workload, U(s->accesses), U(s->instructions));
+        if (s->counted_from_instruction)
+            fprintf(f, ", after a warm-up of %llu instructions (simulated, not counted)", U(s->counted_from_instruction));
+        else
+            fputs(", no warm-up", f);
+        fputs(run->interrupted ? " (interrupted)\n" : "\n", f);
+    }
     fprintf(f, "%-9s %-7s %8s %9s %10s %9s %11s %9s %8s  %s\n", "workload", "mode", "MPKI", "refs/walk",
             "walkcyc/miss", "exits/KI", "VMM Mcyc", "overhead", "shadow%", "cycles: base / walk / vmm / kernel (M)");
     const char *prev = NULL;
@@ -349,6 +371,18 @@ int ags_report_text(FILE *f, const ags_report_t *r)
             const char *why = x->st.cycles.vmm > x->st.cycles.walk ? "VMM exits" : "walks";
             fprintf(f, "  %s +%.1f%% (%s)", ags_mode_name(x->mode), 100.0 * d, why);
         }
+        fputc('\n', f);
+    }
+    /* agile acts through its dirty scans: a run with few of them shows its start, not its state */
+    for (size_t i = 0; i < r->nruns; i++) {
+        const ags_run_t *run = &r->runs[i];
+        if (run->mode != AGS_MODE_AGILE || run->st.warmup_incomplete || r->cfg->agile_force_level)
+            continue;
+        uint64_t sc = run->st.agile.scans;
+        fprintf(f, "%-9s agile: %llu dirty scan%s in the counted run, %llu switches to nested, %llu to shadow",
+                run->workload, U(sc), sc == 1 ? "" : "s", U(run->st.agile.to_nested), U(run->st.agile.to_shadow));
+        if (sc < 3)
+            fprintf(f, " (warning: fewer than 3 scans: its pages have not settled; run longer or lower --agile-interval)");
         fputc('\n', f);
     }
     return ferror(f) ? -1 : 0;

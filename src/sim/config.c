@@ -137,6 +137,10 @@ int ags_config_validate(const ags_config_t *c, char *err, size_t errlen)
         FAIL("--shadow-prefetch must be 0 or a power of two up to 512 (got %u)", c->shadow_prefetch);
     if ((unsigned)c->agile_dirty > AGS_AGILE_DIRTY_EPT_AD)
         FAIL("--agile-dirty must be pt-write or ept-ad");
+    if (c->warmup && c->warmup_instructions)
+        FAIL("give the warm-up in accesses or in instructions, not both");
+    if (c->max_accesses && c->max_instructions)
+        FAIL("give the run length in accesses or in instructions, not both");
     if (!c->modes || (c->modes & ~AGS_MODES_ALL))
         FAIL("--modes selects none of native,nested,shadow,agile");
     if (c->walk_latency_fixed && c->walk_latency > 100000)

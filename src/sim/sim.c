@@ -420,7 +420,7 @@ static uint64_t next_tick(uint64_t from, uint64_t now, uint64_t step)
 
 /* Timers, on the instruction clock: the agile dirty scans (with --check, the VMM audit after
  * each), and the interval rows. */
-static __attribute__((noinline)) int timer(ags_sim_t *s)
+static int timer(ags_sim_t *s)
 {
     if (s->instructions >= s->next_scan) {
         for (unsigned k = 0; k < s->nm; k++) {
@@ -436,10 +436,46 @@ static __attribute__((noinline)) int timer(ags_sim_t *s)
         ags_sim_record_interval(s);
         s->next_interval = next_tick(s->next_interval, s->instructions, s->cfg.interval);
     }
-    s->next_timer = s->next_scan;
-    if (s->cfg.interval && s->next_interval < s->next_timer)
-        s->next_timer = s->next_interval;
     return sticky(s);
+}
+
+/* Where the next milestone lies: the warm-up's end, or the counted run's limit. */
+static void plan_milestones(ags_sim_t *s)
+{
+    const ags_config_t *c = &s->cfg;
+    s->acc_at = s->instr_at = UINT64_MAX;
+    if (s->warming) {
+        if (c->warmup)
+            s->acc_at = c->warmup;
+        if (c->warmup_instructions)
+            s->instr_at = c->warmup_instructions;
+    } else {
+        if (c->max_accesses)
+            s->acc_at = c->max_accesses; /* accesses count from 0 again after the warm-up */
+        if (c->max_instructions)
+            s->instr_at = s->instr_base + c->max_instructions;
+    }
+    s->next_timer = AGS_MIN(s->next_scan, s->instr_at);
+    if (s->cfg.interval)
+        s->next_timer = AGS_MIN(s->next_timer, s->next_interval);
+}
+
+/* An access or instruction milestone or a timer is due. */
+static __attribute__((noinline)) int milestone(ags_sim_t *s)
+{
+    int rc = AGS_OK;
+    uint64_t next = s->cfg.interval ? AGS_MIN(s->next_scan, s->next_interval) : s->next_scan;
+    if (s->instructions >= next && (rc = timer(s)))
+        return rc;
+    int due = s->accesses >= s->acc_at || s->instructions >= s->instr_at;
+    if (due && s->warming) {
+        ags_sim_reset_stats(s);
+        s->warming = 0;
+    } else if (due) {
+        rc = AGS_SIM_DONE;
+    }
+    plan_milestones(s);
+    return rc;
 }
 
 /* The event loop, compiled twice: `check` (a constant) adds the verification of TLB hits. */
@@ -455,18 +491,16 @@ static inline __attribute__((always_inline)) int run_events(ags_sim_t *s, const 
         }
         s->events++;
         s->instructions += e->icount;
-        if (AGS_UNLIKELY(s->accesses >= s->warm_at)) { /* before the reset, accesses counts from 0 */
-            ags_sim_reset_stats(s);
-            s->warm_at = UINT64_MAX;
-        }
-        if (AGS_UNLIKELY(s->instructions >= s->next_timer)) {
-            rc = timer(s);
+        if (AGS_UNLIKELY(s->accesses >= s->acc_at || s->instructions >= s->next_timer)) {
+            rc = milestone(s);
             if (rc)
                 return rc;
         }
     }
     return AGS_OK;
 }
+
+int ags_sim_counting(const ags_sim_t *s) { return !s->warming; }
 
 int ags_sim_run(ags_sim_t *s, const ags_event_t *ev, size_t n)
 {
@@ -488,8 +522,8 @@ int ags_sim_create(const ags_config_t *cfg, ags_sim_t **out)
     s->va_mask = (1ULL << s->va_bits) - 1;
     s->next_scan = cfg->agile_interval;
     s->next_interval = cfg->interval ? cfg->interval : UINT64_MAX;
-    s->warm_at = cfg->warmup ? cfg->warmup : UINT64_MAX;
-    s->next_timer = AGS_MIN(s->next_scan, s->next_interval);
+    s->warming = cfg->warmup || cfg->warmup_instructions;
+    plan_milestones(s);
     s->mem = malloc(sizeof(ags_mem_t));
     if (!s->mem || ags_mem_init(s->mem) || ags_ept_init(&s->ept, s->mem, cfg->host_levels, cfg->host_page_shift) ||
         ags_tlb_init(&s->tlb, &s->cfg))

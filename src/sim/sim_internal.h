@@ -45,8 +45,10 @@ struct ags_sim {
     uint64_t eptd_bits;     /* AGS_TLBE_EPTD if agile tracks data stores, else 0 */
     ags_machine_t *native_own; /* native with a TLB of its own, or NULL */
     int shared_leaf_reach;  /* native alone with guest pages > host pages: the TLB caches guest leaves */
-    uint64_t next_scan, next_interval, next_timer;
-    uint64_t warm_at;       /* the warm-up ends after warm_at accesses (UINT64_MAX: over or none) */
+    uint64_t next_scan, next_interval, next_timer; /* next_timer: min of the scan, interval and instr_at */
+    uint64_t acc_at;        /* the access count at which the warm-up ends or the counted run stops */
+    uint64_t instr_at;      /* the same on the instruction clock (folded into next_timer) */
+    int warming;            /* the warm-up is not over */
     uint64_t instr_base;    /* instructions at the end of the warm-up */
     ags_interval_t *iv;
     size_t niv, capiv;

@@ -71,6 +71,7 @@ void ags_sim_record_interval(ags_sim_t *s)
 static void fill_counts(const ags_sim_t *s, const ags_machine_t *m, ags_stats_t *st)
 {
     st->instructions = s->instructions - s->instr_base;
+    st->counted_from_instruction = s->instr_base;
     st->accesses = s->accesses;
     if (m->has_own_tlb) {
         st->tlb_misses = m->own_misses;
@@ -91,6 +92,9 @@ void ags_sim_finish(ags_sim_t *s)
     if (s->finished)
         return;
     s->finished = 1;
+    int incomplete = s->warming;
+    if (incomplete) /* the warm-up never ended: nothing was counted */
+        ags_sim_reset_stats(s);
     uint64_t instructions = s->instructions - s->instr_base;
     if (s->cfg.interval && (!s->niv || s->iv[s->niv - 1].instructions != instructions))
         ags_sim_record_interval(s);
@@ -110,6 +114,7 @@ void ags_sim_finish(ags_sim_t *s)
         ags_machine_t *m = s->m[i];
         ags_stats_t *st = &m->st;
         fill_counts(s, m, st);
+        st->warmup_incomplete = incomplete;
         st->cycles.base = (uint64_t)llround((double)instructions * cpi);
         st->cycles.walk = m->walk_cycles;
         st->cycles.vmm = ags_vmm_cycles_total(&st->vmm);

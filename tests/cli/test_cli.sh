@@ -11,6 +11,13 @@ no() { fail=$((fail+1)); echo "FAIL: $*" >&2; }
 expect() { # expect NAME ACTUAL EXPECTED
   if [ "$2" = "$3" ]; then ok; else no "$1: got '$2', expected '$3'"; fi
 }
+check_bad() { # check_bad "PATTERN" ARGS...
+  local pat="$1"; shift
+  "$B" "$@" > "$T/o" 2> "$T/e"; local rc=$?
+  if [ $rc -ne 2 ]; then no "exit $rc for: $*"; return; fi
+  if [ "$(wc -l < "$T/e")" -ne 1 ] || ! grep -q -- "$pat" "$T/e"; then no "message for: $* -> $(cat "$T/e")"; return; fi
+  ok
+}
 json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
 
 OFF="--tlb off --pwc off --ntlb off --caches off --quiet --check --accesses 20000 --warmup 0 --footprint 64m"
@@ -92,13 +99,6 @@ PY
 grep -q "best virtualized" "$T/out.txt" && ok || no "text verdict"
 
 # --- bad input: one clear line, exit 2, nothing half-written
-check_bad() { # check_bad "PATTERN" ARGS...
-  local pat="$1"; shift
-  "$B" "$@" > "$T/o" 2> "$T/e"; local rc=$?
-  if [ $rc -ne 2 ]; then no "exit $rc for: $*"; return; fi
-  if [ "$(wc -l < "$T/e")" -ne 1 ] || ! grep -q -- "$pat" "$T/e"; then no "message for: $* -> $(cat "$T/e")"; return; fi
-  ok
-}
 check_bad "unknown option '--bogus'" compare --bogus
 check_bad "--l2-tlb 100:7: entries must be a multiple of ways" compare --l2-tlb 100:7 --quiet
 check_bad "sets a power of two" compare --l2-tlb 96:4 --quiet
@@ -113,7 +113,7 @@ check_bad "--warmup: invalid value '120%'" compare gups --warmup 120%
 ls "$T"/*.tmp.* >/dev/null 2>&1 && no "temporary files left behind" || ok
 
 # --- SIGINT: partial statistics, exit 130, complete outputs
-"$B" compare gups --accesses 2000M --quiet --json "$T/i.json" --csv "$T/i.csv" > "$T/i.txt" 2>/dev/null &
+"$B" compare gups --accesses 2000M --warmup 0 --quiet --json "$T/i.json" --csv "$T/i.csv" > "$T/i.txt" 2>/dev/null &
 pid=$!
 sleep 2
 kill -INT $pid
@@ -123,6 +123,33 @@ expect "interrupted flag" "$(json "$T/i.json" "all(r['interrupted'] for r in d['
 expect "partial accesses" "$(json "$T/i.json" "0 < d['runs'][0]['accesses'] < 2000000000")" True
 python3 -c "import csv,sys; rows=list(csv.DictReader(open(sys.argv[1]))); assert len(rows)==4 and rows[0]['interrupted']=='1'" "$T/i.csv" && ok || no "interrupted CSV"
 grep -q "interrupted" "$T/i.txt" && ok || no "interrupted text"
+
+# --- run lengths: a trace's header and JSON say what was counted; instructions; warm-up never reached
+"$B" convert gups "$T/g.agt" --accesses 100k --quiet
+"$B" compare "$T/g.agt" --quiet --json "$T/t.json" > "$T/t.txt" || no "compare trace"
+grep -q "^# g.agt: counted 100000 accesses, 300000 instructions, no warm-up$" "$T/t.txt" && ok || no "trace header: $(head -3 "$T/t.txt")"
+expect "trace JSON" "$(json "$T/t.json" "(d['config']['warmup'], d['runs'][0]['counted_accesses'], d['runs'][0]['counted_from_instruction'], d['runs'][0]['warmup_incomplete'])")" "(0, 100000, 0, False)"
+"$B" compare gups --quiet --instructions 300k --warmup-instructions 90k --json "$T/n.json" > /dev/null || no "--instructions"
+expect "--instructions counts N (+ the last event's)" "$(json "$T/n.json" "all(300000 <= r['counted_instructions'] < 300008 and 90000 <= r['counted_from_instruction'] < 90008 for r in d['runs'])")" True
+"$B" compare "$T/g.agt" --quiet --warmup 200k --json "$T/wi.json" > /dev/null 2> "$T/wi.err"; rc=$?
+expect "warm-up never reached: exit" "$rc" 2
+grep -q "g.agt: the input ended before the warm-up (200000 accesses) ended: nothing was counted" "$T/wi.err" && ok || no "warm-up message: $(cat "$T/wi.err")"
+expect "warm-up never reached: JSON" "$(json "$T/wi.json" "[(r['warmup_incomplete'], r['accesses']) for r in d['runs']][0]")" "(True, 0)"
+grep -q "agile: 0 dirty scans in the counted run.*warning: fewer than 3 scans" "$T/t.txt" && ok || no "short-run warning: $(tail -2 "$T/t.txt")"
+check_bad "--accesses and --instructions: give one of them" compare gups --accesses 1M --instructions 1M
+check_bad "percentage applies to built-in workloads" compare gups "$T/g.agt" --warmup 10% --json "$T/late.json"
+[ -e "$T/late.json" ] && no "late usage error wrote a report" || ok
+check_bad "nosuch.agt: cannot open" compare gups "$T/nosuch.agt"
+
+# --- SIGINT during the warm-up: nothing counted, exit 130, the reports say warmup_incomplete
+"$B" compare gups --accesses 2000M --quiet --json "$T/iw.json" > /dev/null 2> "$T/iw.err" &
+pid=$!
+sleep 1
+kill -INT $pid
+wait $pid; rc=$?
+expect "SIGINT in warm-up: exit" "$rc" 130
+expect "SIGINT in warm-up: JSON" "$(json "$T/iw.json" "all(r['warmup_incomplete'] and r['interrupted'] and r['accesses'] == 0 for r in d['runs'])")" True
+grep -q "interrupted before the warm-up" "$T/iw.err" && ok || no "SIGINT in warm-up: $(cat "$T/iw.err")"
 
 # --- who wins where (issues 3 and 4), at a reduced but warmed-up size: on static (stable) shadow
 # beats nested; on compile (churn) nested beats shadow; agile is within 2% of the better one

@@ -58,10 +58,10 @@ if command -v valgrind >/dev/null; then
   expect "children: checksums equal" \
     "$(python3 -c "import json;print(len({r['translation_checksum'] for r in json.load(open('$T/two.json'))['runs']}))")" 1
   # bash forks with clone(flags printed in hex without 0x): 3 children, each forked and exec'd
-  "$B" record -o "$T/bash.agt" --quiet -- bash -c '/bin/true; /bin/true; date >/dev/null' || no "record bash"
+  AGS_RECORD_DEBUG=1 "$B" record -o "$T/bash.agt" -- bash -c '/bin/true; /bin/true; date >/dev/null' 2> "$T/bash.err" || no "record bash"
   "$B" info "$T/bash.agt" > "$T/bash.txt"
   grep -q "^processes:    4$" "$T/bash.txt" && ok || no "record bash: $(cat "$T/bash.txt")"
-  grep -q "fork 3 exec 3 exit 4" "$T/bash.txt" && ok || no "record bash events: $(grep events: "$T/bash.txt")"
+  grep -q "fork 3 exec 3 exit 4" "$T/bash.txt" && ok || no "record bash events: $(grep events: "$T/bash.txt") $(cat "$T/bash.err")"
   "$B" record -o "$T/x.agt" --quiet -- /nonexistent/prog > /dev/null 2>&1; rc=$?
   [ $rc -ne 0 ] && [ ! -e "$T/x.agt" ] && ok || no "record of a missing program: rc=$rc"
 else

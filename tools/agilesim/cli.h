@@ -34,6 +34,8 @@ typedef struct {
     uint64_t accesses, footprint, seed;
     double warmup_pct;                          /* < 0: warmup_abs applies; -2: the default */
     uint64_t warmup_abs;
+    uint64_t instructions;                      /* --instructions: counted instructions per input (0: none) */
+    uint64_t warmup_instructions;               /* --warmup-instructions (0: none) */
     const char *json, *csv, *svg;
     const char *cmdline;
 } ags_cli_opts_t;

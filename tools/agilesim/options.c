@@ -325,6 +325,17 @@ static void h_warmup(ags_cli_opts_t *o, const optdef_t *d, const char *v)
     }
 }
 
+static void h_instructions(ags_cli_opts_t *o, const optdef_t *d, const char *v)
+{
+    uint64_t x;
+    if (parse_count(v, &x) || (!x && !strcmp(d->name, "--instructions")))
+        bad(v, "a count of instructions (suffixes k, M, G)");
+    if (!strcmp(d->name, "--instructions"))
+        o->instructions = x;
+    else
+        o->warmup_instructions = x;
+}
+
 static void h_walk_latency(ags_cli_opts_t *o, const optdef_t *d, const char *v)
 {
     (void)d;
@@ -395,6 +406,8 @@ static const optdef_t optdefs[] = {
     CLI("--quiet", "", CMD_SIM | CMD_CONVERT | CMD_RECORD, h_quiet, NULL, "no progress or summary on stderr"),
     U64("--interval", "N", interval, 1000, "per-interval rows every N instructions (0: none)"),
     CLI("--warmup", "N|P%", CMD_SIM, h_warmup, "50% for built-in workloads, 0 for traces", "simulate the first N accesses (or P% of --accesses) without counting them"),
+    CLI("--instructions", "N", CMD_SIM, h_instructions, NULL, "count N instructions per input instead of --accesses (ChampSim's convention)"),
+    CLI("--warmup-instructions", "N", CMD_SIM, h_instructions, NULL, "simulate the first N instructions without counting them (instead of --warmup)"),
     UINT("--guest-levels", "N", guest_levels, 4, 5, "guest page-table levels: 4, or 5 (LA57)"),
     UINT("--host-levels", "N", host_levels, 4, 5, "host (EPT) levels: 4 or 5"),
     PAGE("--guest-page", guest_page_shift, "guest page size: 4k, 2m (THP) or 1g"),

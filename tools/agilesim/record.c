@@ -304,6 +304,10 @@ int ags_cli_record(const char *output, int zstd, int quiet, char **cmd, volatile
         rc = 1;
     }
     merge_t m = { conns, nconn, w, calloc(nconn + 1, 1), 0, 0 };
+    if (getenv("AGS_RECORD_DEBUG"))
+        for (size_t i = 0; i < nconn; i++)
+            fprintf(stderr, "agilesim: record: connection %zu: pid %u, parent %u, %llu events%s\n", i, conns[i].pid,
+                    conns[i].ppid, (unsigned long long)conns[i].events, conns[i].used ? "" : " (unused)");
     if (!rc) {
         /* the first connection is the top process; then any process no fork reached */
         for (size_t i = 0; i < nconn && !rc; i++)

@@ -123,21 +123,66 @@ static double now(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+/* What input i simulates and counts: the warm-up and the counted length, in accesses or in
+ * instructions. Built-in workloads default to --accesses counted after 50% of it as warm-up;
+ * traces to the whole trace, no warm-up. */
+static void input_config(const ags_cli_opts_t *o, int trace, ags_config_t *cfg, uint64_t *budget)
+{
+    *cfg = o->cfg;
+    cfg->warmup = cfg->warmup_instructions = cfg->max_accesses = cfg->max_instructions = 0;
+    if (o->warmup_instructions)
+        cfg->warmup_instructions = o->warmup_instructions;
+    else if (o->warmup_pct == -2)
+        cfg->warmup = trace || o->instructions ? 0 : o->accesses / 2;
+    else if (o->warmup_pct >= 0)
+        cfg->warmup = (uint64_t)((double)o->accesses * o->warmup_pct / 100.0);
+    else
+        cfg->warmup = o->warmup_abs;
+    if (o->instructions)
+        cfg->max_instructions = o->instructions;
+    else if (!trace || o->accesses_given)
+        cfg->max_accesses = o->accesses;
+    /* a workload generates what the run needs; in instructions, until the simulator stops it */
+    *budget = cfg->max_accesses && !cfg->warmup_instructions ? cfg->warmup + cfg->max_accesses : UINT64_MAX >> 2;
+}
+
 int ags_cli_run(ags_cli_opts_t *o)
 {
     char err[256];
-    if (o->warmup_pct == -2) /* default: half the run for built-in workloads, none for traces */
-        o->cfg.warmup = o->accesses / 2;
-    else
-        o->cfg.warmup = o->warmup_pct >= 0 ? (uint64_t)((double)o->accesses * o->warmup_pct / 100.0) : o->warmup_abs;
-    if (ags_config_validate(&o->cfg, err, sizeof(err)))
-        ags_cli_die(EXIT_USAGE, "%s", err);
     if (!o->ninputs) {
         size_t n;
         const ags_workload_info_t *l = ags_workload_list(&n);
         for (size_t i = 0; i < n && i < 32; i++)
             o->inputs[o->ninputs++] = l[i].name;
     }
+    /* every input and option is checked before anything is simulated */
+    int stdin_inputs = 0;
+    for (size_t i = 0; i < o->ninputs; i++) {
+        if (!o->is_trace[i])
+            continue;
+        if (o->warmup_pct >= 0)
+            ags_cli_die(EXIT_USAGE, "--warmup %g%%: a percentage applies to built-in workloads; give %s an access count",
+                        o->warmup_pct, o->inputs[i]);
+        if (!strcmp(o->inputs[i], "-")) {
+            if (stdin_inputs++)
+                ags_cli_die(EXIT_USAGE, "standard input ('-') can be read once only");
+        } else if (access(o->inputs[i], R_OK)) {
+            ags_cli_die(EXIT_USAGE, "%s: cannot open: %s", o->inputs[i], strerror(errno));
+        }
+    }
+    if (o->warmup_instructions && o->warmup_pct != -2)
+        ags_cli_die(EXIT_USAGE, "--warmup and --warmup-instructions: give one of them");
+    if (o->instructions && o->accesses_given)
+        ags_cli_die(EXIT_USAGE, "--accesses and --instructions: give one of them");
+    ags_config_t c0;
+    uint64_t b0;
+    input_config(o, o->is_trace[0], &c0, &b0);
+    o->cfg.warmup = c0.warmup; /* echoed: what the first input applies (each run says what it did) */
+    o->cfg.warmup_instructions = c0.warmup_instructions;
+    o->cfg.max_accesses = c0.max_accesses;
+    o->cfg.max_instructions = c0.max_instructions;
+    if (ags_config_validate(&c0, err, sizeof(err)))
+        ags_cli_die(EXIT_USAGE, "%s", err);
     outfile_t oj, oc, os;
     out_open(&oj, o->json, "--json");
     out_open(&oc, o->csv, "--csv");
@@ -155,18 +200,14 @@ int ags_cli_run(ags_cli_opts_t *o)
     if (!runs || !ivs || !buf || !ivcopies)
         ags_cli_die(1, "out of memory");
     size_t nruns = 0, nivs = 0;
-    int status = 0;
+    int status = 0, warm_status = 0;
     double t_start = now();
 
     for (size_t wi = 0; wi < o->ninputs && !ags_cli_stop; wi++) {
-        ags_config_t cfg = o->cfg;
+        ags_config_t cfg;
+        uint64_t budget;
         int trace = o->is_trace[wi];
-        if (trace) {
-            cfg.warmup = o->warmup_pct == -2 ? 0 : o->warmup_abs;
-            if (o->warmup_pct >= 0)
-                ags_cli_die(EXIT_USAGE, "--warmup %g%%: a percentage applies to built-in workloads; give %s an access count",
-                    o->warmup_pct, o->inputs[wi]);
-        }
+        input_config(o, trace, &cfg, &budget);
         ags_sim_t *sim;
         ags_cli_source_t src;
         int rc = ags_sim_create(&cfg, &sim);
@@ -174,21 +215,18 @@ int ags_cli_run(ags_cli_opts_t *o)
             ags_cli_out_abort_all();
             ags_cli_die(1, "cannot create the simulator: %s", ags_strerror(rc));
         }
-        ags_cli_source_open(o, wi, o->accesses + cfg.warmup, &src);
+        ags_cli_source_open(o, wi, budget, &src);
         const char *wl = src.name;
-        uint64_t limit = trace && o->accesses_given ? o->accesses + cfg.warmup : UINT64_MAX;
-        uint64_t total = trace ? ags_reader_count_hint(src.r) : ags_workload_total(src.w), done = 0, acc = 0;
+        uint64_t total = trace ? ags_reader_count_hint(src.r) : ags_workload_total(src.w), done = 0;
+        if (total >= UINT64_MAX >> 3)
+            total = 0; /* unknown */
         double t0 = now(), last = t0;
         size_t n;
         const char *rerr = NULL;
-        while (!ags_cli_stop && acc < limit && (n = ags_cli_source_next(&src, buf, 4096, &rerr)) > 0) {
-            if (limit != UINT64_MAX) { /* --accesses caps a trace */
-                size_t k = 0;
-                for (; k < n && acc < limit; k++)
-                    acc += buf[k].type == AGS_EV_ACCESS;
-                n = k;
-            }
+        while (!ags_cli_stop && (n = ags_cli_source_next(&src, buf, 4096, &rerr)) > 0) {
             rc = ags_sim_run(sim, buf, n);
+            if (rc == AGS_SIM_DONE) /* the counted length was reached */
+                break;
             if (rc) {
                 fputs(progress ? "\r\033[K" : "", stderr);
                 fprintf(stderr, "agilesim: %s: event %llu: %s\n", wl,
@@ -228,6 +266,13 @@ int ags_cli_run(ags_cli_opts_t *o)
             break;
         }
         ags_sim_finish(sim);
+        if (!ags_sim_counting(sim)) {
+            fprintf(stderr, "agilesim: %s: %s before the warm-up (%llu %s) ended: nothing was counted\n", wl,
+                    ags_cli_stop ? "interrupted" : "the input ended",
+                    (unsigned long long)(cfg.warmup ? cfg.warmup : cfg.warmup_instructions),
+                    cfg.warmup ? "accesses" : "instructions");
+            warm_status = ags_cli_stop ? EXIT_SIGNAL : EXIT_USAGE; /* reports say warmup_incomplete */
+        }
         ags_guest_stats_t gs;
         ags_sim_guest_stats(sim, &gs);
         for (unsigned m = 0; m < AGS_MODE_COUNT; m++) {
@@ -252,6 +297,8 @@ int ags_cli_run(ags_cli_opts_t *o)
         }
         ags_cli_source_close(&src);
         ags_sim_destroy(sim);
+        if (warm_status)
+            break;
     }
     if (status) {
         ags_cli_out_abort_all();
@@ -278,6 +325,8 @@ int ags_cli_run(ags_cli_opts_t *o)
         status = 1;
     if (ags_cli_stop)
         status = EXIT_SIGNAL;
+    if (warm_status && !status)
+        status = warm_status;
 done:
     for (size_t i = 0; i < nivs; i++)
         free(ivcopies[i]);
