@@ -41,8 +41,8 @@ void ags_reader_set_lenient(ags_reader_t *r, int on);
 /* Addresses must be canonical for this virtual-address width: 48 (default) or 57 (5-level). */
 void ags_reader_set_va_bits(ags_reader_t *r, unsigned bits);
 uint64_t ags_reader_skipped(const ags_reader_t *r);
-/* Lackey: the parent process named in Valgrind's banner ("Parent PID:"), 0 if none was read. */
-uint32_t ags_reader_parent_pid(const ags_reader_t *r);
+/* Lenient Lackey: forks taken from lines that Valgrind garbled ("process P created child C"). */
+uint64_t ags_reader_salvaged(const ags_reader_t *r);
 void ags_reader_close(ags_reader_t *r);
 
 /* What a trace holds (agilesim info): counts by event type and access kind, instructions,

@@ -9,6 +9,7 @@
 typedef struct {
     const char *name;
     const char *description;
+    int stress;             /* a stress test (fault rates far above real programs'): not in the default suite */
 } ags_workload_info_t;
 
 /* The built-in workloads, in suite order. */

@@ -1,6 +1,7 @@
 /* Model notes: none — output formatting. JSON follows docs/cli.md (schema_version 1) and adds
  * keys, never renames. Every configuration parameter is echoed. */
 #include "agilesim/report.h"
+#include "agilesim/workload.h"
 #include "util.h"
 #include <math.h>
 #include <stddef.h>
@@ -276,6 +277,16 @@ int ags_report_csv(FILE *f, const ags_report_t *r)
 
 /* ------------------------------------------------------------------ text */
 
+static int is_stress(const char *name)
+{
+    size_t n;
+    const ags_workload_info_t *l = ags_workload_list(&n);
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(l[i].name, name))
+            return l[i].stress;
+    return 0;
+}
+
 static const ags_run_t *find_run(const ags_report_t *r, const char *wl, ags_mode_t m)
 {
     for (size_t i = 0; i < r->nruns; i++)
@@ -310,7 +321,9 @@ int ags_report_text(FILE *f, const ags_report_t *r)
             fprintf(f, "# %s: nothing counted: the warm-up did not end\n", run->workload);
             continue;
         }
-        fprintf(f, "# %s: counted %llu accesses, %llu instructions", run->workload, U(s->accesses), U(s->instructions));
+        fprintf(f, "# %s%s: counted %llu accesses, %llu instructions", run->workload,
+                is_stress(run->workload) ? " (stress test: faults far more often than real programs)" : "",
+                U(s->accesses), U(s->instructions));
         if (s->counted_from_instruction)
             fprintf(f, ", after a warm-up of %llu instructions (simulated, not counted)", U(s->counted_from_instruction));
         else

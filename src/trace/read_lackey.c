@@ -22,6 +22,20 @@ static const char *parse_num(const char *p, const char *e, uint64_t *v)
 /* Valgrind prints the flags of clone in hex without "0x" (e.g. "1200011" for bash's fork). */
 #define LK_CLONE_THREAD 0x00010000ULL
 
+/* A fork of child; 0 if this child's fork was already emitted. */
+static int lk_fork(ags_reader_t *r, uint32_t pid, uint64_t child)
+{
+    for (unsigned i = 0; i < 16; i++)
+        if (r->forked[i] == child)
+            return 0;
+    r->forked[r->nforked++ & 15] = (uint32_t)child;
+    ags_event_t *e = ags_rd_qpush(r);
+    e->type = AGS_EV_FORK;
+    e->pid = pid;
+    e->arg = child;
+    return 1;
+}
+
 static void lk_syscall_event(ags_reader_t *r, uint32_t pid, const char *name, const uint64_t *a, uint64_t res)
 {
     ags_event_t *e;
@@ -39,9 +53,9 @@ static void lk_syscall_event(ags_reader_t *r, uint32_t pid, const char *name, co
         /* a new process; a clone with CLONE_THREAD is a thread (ignored). CLONE_VM alone (with
          * CLONE_VFORK: posix_spawn, Python's subprocess) is a new process sharing memory until
          * its exec. */
-        if (!res || res > UINT32_MAX || (!strcmp(name, "clone") && (a[0] & LK_CLONE_THREAD)))
-            return;
-        e = ags_rd_qpush(r), e->type = AGS_EV_FORK, e->arg = res;
+        if (res && res <= UINT32_MAX && !(!strcmp(name, "clone") && (a[0] & LK_CLONE_THREAD)))
+            lk_fork(r, pid, res);
+        return;
     } else {
         return;
     }
@@ -145,6 +159,25 @@ static int lk_syscall(ags_reader_t *r, const char *s, const char *e)
     return 0;
 }
 
+/* A line Valgrind garbled (a child writes to its parent's log until it execs, and its output
+ * can land inside the parent's line) may still hold the parent's "process P created child C":
+ * the fork is taken from it. Returns 1 if it was. */
+static int lk_salvage_fork(ags_reader_t *r, const char *s, const char *e)
+{
+    const char *cc = ags_rd_find(s, e, "created child ");
+    uint64_t parent, child;
+    if (!cc)
+        return 0;
+    const char *pp = NULL;
+    for (const char *q = s; (q = ags_rd_find(q, cc, "process ")) != NULL; q++)
+        pp = q; /* the last "process " before it */
+    if (!pp || !ags_rd_parse_dec(pp + 8, cc, &parent) || !ags_rd_parse_dec(cc + 14, e, &child) || !parent || !child ||
+        parent > UINT32_MAX || child > UINT32_MAX)
+        return 0;
+    r->salvaged += (uint64_t)lk_fork(r, (uint32_t)parent, child);
+    return 1;
+}
+
 int ags_lackey_unit(ags_reader_t *r)
 {
     const char *s, *e;
@@ -161,13 +194,9 @@ int ags_lackey_unit(ags_reader_t *r)
         kind = s[1] == 'L' ? AGS_ACC_LOAD : s[1] == 'S' ? AGS_ACC_STORE : AGS_ACC_MODIFY;
         p = s + 3;
     } else if (len >= 2 && s[0] == '=' && s[1] == '=') {
-        uint64_t pid, ppid;
-        const char *q = ags_rd_parse_dec(s + 2, e, &pid);
-        if (!r->lk_pid && q && pid && pid <= UINT32_MAX)
+        uint64_t pid;
+        if (!r->lk_pid && ags_rd_parse_dec(s + 2, e, &pid) && pid && pid <= UINT32_MAX)
             r->lk_pid = (uint32_t)pid;
-        const char *pp = q ? ags_rd_find(q, e, "== Parent PID: ") : NULL;
-        if (pp && !r->lk_ppid && ags_rd_parse_dec(pp + 15, e, &ppid) && ppid <= UINT32_MAX)
-            r->lk_ppid = (uint32_t)ppid;
         return 1;
     } else if (len >= 8 && !memcmp(s, "SYSCALL[", 8)) {
         return lk_syscall(r, s, e) ? AGS_UNIT_ERR : AGS_UNIT_MORE;
@@ -182,6 +211,7 @@ int ags_lackey_unit(ags_reader_t *r)
         return 1; /* valgrind's own messages */
     } else if (r->lenient) {
         r->skipped++;
+        lk_salvage_fork(r, s, e);
         return 1;
     } else {
         return UERR(r, AGS_E_FORMAT, "line %llu: expected 'I  addr,size', ' L|S|M addr,size' or a SYSCALL line",
@@ -194,6 +224,7 @@ int ags_lackey_unit(ags_reader_t *r)
     if (!well || !ags_rd_canon(r, addr)) {
         if (r->lenient) {
             r->skipped++;
+            lk_salvage_fork(r, s, e);
             return 1;
         }
         if (!well)

@@ -276,7 +276,7 @@ uint64_t ags_reader_count_hint(const ags_reader_t *r) { return r->count_hint; }
 void ags_reader_set_lenient(ags_reader_t *r, int on) { r->lenient = on; }
 void ags_reader_set_va_bits(ags_reader_t *r, unsigned bits) { r->va_bits = bits == 57 ? 57 : 48; }
 uint64_t ags_reader_skipped(const ags_reader_t *r) { return r->skipped; }
-uint32_t ags_reader_parent_pid(const ags_reader_t *r) { return r->lk_ppid; }
+uint64_t ags_reader_salvaged(const ags_reader_t *r) { return r->salvaged; }
 
 void ags_reader_close(ags_reader_t *r)
 {

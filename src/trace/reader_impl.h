@@ -38,7 +38,11 @@ struct ags_reader {
     int ended;
     /* text */
     uint64_t line;
-    uint32_t lk_pid, lk_ppid;   /* Lackey: from the "==PID==" banner and its "Parent PID:" line */
+    uint32_t lk_pid;            /* Lackey: from the "==PID==" banner */
+    uint64_t salvaged;          /* lenient: forks taken from garbled lines */
+    uint32_t forked[16];        /* the last children forked: a fork seen twice (its line and its
+                                 * result line, after a garbled line) is one fork */
+    unsigned nforked;
     uint64_t prev_ip;
     pending_t pend[8];
     pending_t cont;         /* a SYSCALL line whose result comes on a " --> " continuation line */

@@ -153,8 +153,8 @@ grep -q "interrupted before the warm-up" "$T/iw.err" && ok || no "SIGINT in warm
 
 # --- who wins where (issues 3 and 4), at a reduced but warmed-up size: on static (stable) shadow
 # beats nested; on compile (churn) nested beats shadow; agile is within 2% of the better one
-# (the scan interval is scaled down with the run: 2M instead of 10M instructions)
-"$B" compare static compile --quiet --accesses 3M --warmup 3M --footprint 16m --agile-interval 2M --json "$T/w.json" >/dev/null
+# (the scan interval is scaled down with the run: 5M instead of 10M instructions)
+"$B" compare static compile --quiet --accesses 3M --warmup 3M --footprint 16m --agile-interval 5M --json "$T/w.json" >/dev/null
 python3 - "$T/w.json" <<'PY' || no "mode ordering"
 import json, sys
 runs = json.load(open(sys.argv[1]))["runs"]

@@ -33,8 +33,8 @@ typedef struct {
     int fd;
     pthread_t th;
     char spool[4200];
-    uint32_t pid, ppid;     /* the process image, and its parent from Valgrind's banner */
-    uint64_t events, skipped;
+    uint32_t pid;
+    uint64_t events, skipped, salvaged;
     int rc;
     char err[512];
     volatile int done;
@@ -84,7 +84,7 @@ static void *conn_main(void *arg)
         c->rc = -1;
     }
     c->skipped = ags_reader_skipped(r);
-    c->ppid = ags_reader_parent_pid(r);
+    c->salvaged = ags_reader_salvaged(r);
     ags_reader_close(r);
     if (ags_writer_close(w, c->rc == 0, c->rc ? NULL : c->err, sizeof(c->err)))
         c->rc = -1;
@@ -99,7 +99,6 @@ typedef struct {
     ags_writer_t *out;
     uint8_t *visited; /* per connection */
     int err;
-    uint64_t recovered; /* forks known only from a child's banner */
 } merge_t;
 
 static int write_ev(merge_t *m, unsigned type, uint32_t pid, uint64_t arg)
@@ -117,25 +116,6 @@ static int has_conn(merge_t *m, uint32_t pid)
     for (size_t i = 0; i < m->n; i++)
         if (m->conns[i].used && m->conns[i].pid == pid && !m->visited[i])
             return 1;
-    return 0;
-}
-
-static int emit_proc(merge_t *m, uint32_t pid, int depth);
-
-/* Children whose fork line was lost (Valgrind interleaves a child's output with its parent's
- * until the child execs) are known from their banner's "Parent PID:". They are placed before
- * the parent's exit, each after a fork event of its own. */
-static int emit_orphans(merge_t *m, uint32_t pid, int depth)
-{
-    for (size_t i = 0; i < m->n; i++) {
-        conn_t *c = &m->conns[i];
-        if (!c->used || m->visited[i] || c->ppid != pid || c->pid == pid || depth >= 64)
-            continue;
-        m->recovered++;
-        if (write_ev(m, AGS_EV_FORK, pid, c->pid) || emit_proc(m, c->pid, depth + 1) ||
-            write_ev(m, AGS_EV_SWITCH, pid, 0))
-            return -1;
-    }
     return 0;
 }
 
@@ -161,12 +141,8 @@ static int emit_proc(merge_t *m, uint32_t pid, int depth)
         while (buf && (n = ags_reader_next(r, buf, 4096)) > 0) {
             size_t from = 0;
             for (size_t k = 0; k < n; k++) {
-                if (buf[k].type == AGS_EV_EXIT && buf[k].pid == pid && !exited) {
+                if (buf[k].type == AGS_EV_EXIT && buf[k].pid == pid)
                     exited = 1;
-                    if (ags_writer_write(m->out, buf + from, k - from) || emit_orphans(m, pid, depth))
-                        goto fail;
-                    from = k;
-                }
                 if (buf[k].type != AGS_EV_FORK)
                     continue;
                 uint32_t child = (uint32_t)buf[k].arg;
@@ -193,9 +169,7 @@ static int emit_proc(merge_t *m, uint32_t pid, int depth)
         ags_reader_close(r);
         return -1;
     }
-    if (exited)
-        return 0;
-    return emit_orphans(m, pid, depth) ? -1 : write_ev(m, AGS_EV_EXIT, pid, 0);
+    return exited ? 0 : write_ev(m, AGS_EV_EXIT, pid, 0);
 }
 
 int ags_cli_record(const char *output, int zstd, int quiet, char **cmd, volatile sig_atomic_t *stop)
@@ -284,7 +258,7 @@ int ags_cli_record(const char *output, int zstd, int quiet, char **cmd, volatile
     for (size_t i = 0; i < nconn; i++)
         pthread_join(conns[i].th, NULL);
     int rc = 0;
-    uint64_t events = 0, skipped = 0;
+    uint64_t events = 0, skipped = 0, salvaged = 0;
     for (size_t i = 0; i < nconn; i++) {
         if (conns[i].rc) {
             fprintf(stderr, "agilesim: record: %s\n", conns[i].err);
@@ -294,6 +268,7 @@ int ags_cli_record(const char *output, int zstd, int quiet, char **cmd, volatile
             conns[i].used = 0; /* an empty connection */
         events += conns[i].events;
         skipped += conns[i].skipped;
+        salvaged += conns[i].salvaged;
     }
     if (!rc && WIFEXITED(wst) && WEXITSTATUS(wst) == 127 && !events) {
         fprintf(stderr, "agilesim: record: valgrind could not run %s\n", cmd[0]);
@@ -303,11 +278,12 @@ int ags_cli_record(const char *output, int zstd, int quiet, char **cmd, volatile
         fprintf(stderr, "agilesim: record: no trace came from valgrind\n");
         rc = 1;
     }
-    merge_t m = { conns, nconn, w, calloc(nconn + 1, 1), 0, 0 };
+    merge_t m = { conns, nconn, w, calloc(nconn + 1, 1), 0 };
     if (getenv("AGS_RECORD_DEBUG"))
         for (size_t i = 0; i < nconn; i++)
-            fprintf(stderr, "agilesim: record: connection %zu: pid %u, parent %u, %llu events%s\n", i, conns[i].pid,
-                    conns[i].ppid, (unsigned long long)conns[i].events, conns[i].used ? "" : " (unused)");
+            fprintf(stderr, "agilesim: record: connection %zu: pid %u, %llu events, %llu lines skipped%s\n", i,
+                    conns[i].pid, (unsigned long long)conns[i].events, (unsigned long long)conns[i].skipped,
+                    conns[i].used ? "" : " (unused)");
     if (!rc) {
         /* the first connection is the top process; then any process no fork reached */
         for (size_t i = 0; i < nconn && !rc; i++)
@@ -330,8 +306,8 @@ int ags_cli_record(const char *output, int zstd, int quiet, char **cmd, volatile
                 cmd[0], procs, output, *stop ? " (interrupted)" : "");
         if (skipped)
             fprintf(stderr, "; %llu interleaved log lines skipped", (unsigned long long)skipped);
-        if (m.recovered)
-            fprintf(stderr, "; %llu fork(s) placed from the child's banner", (unsigned long long)m.recovered);
+        if (salvaged)
+            fprintf(stderr, "; %llu fork(s) read from garbled lines", (unsigned long long)salvaged);
         fputc('\n', stderr);
         if (WIFEXITED(wst) && WEXITSTATUS(wst))
             fprintf(stderr, "agilesim: note: %s exited with status %d\n", cmd[0], WEXITSTATUS(wst));

@@ -152,8 +152,9 @@ int ags_cli_run(ags_cli_opts_t *o)
     if (!o->ninputs) {
         size_t n;
         const ags_workload_info_t *l = ags_workload_list(&n);
-        for (size_t i = 0; i < n && i < 32; i++)
-            o->inputs[o->ninputs++] = l[i].name;
+        for (size_t i = 0; i < n && o->ninputs < AGS_CLI_MAX_INPUTS; i++)
+            if (!l[i].stress) /* stress tests run only when named */
+                o->inputs[o->ninputs++] = l[i].name;
     }
     /* every input and option is checked before anything is simulated */
     int stdin_inputs = 0;
