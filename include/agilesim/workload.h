@@ -10,6 +10,7 @@ typedef struct {
     const char *name;
     const char *description;
     int stress;             /* a stress test (fault rates far above real programs'): not in the default suite */
+    const char *stands_for; /* the real programs it stands for (docs/model.md, section 11) */
 } ags_workload_info_t;
 
 /* The built-in workloads, in suite order. */

@@ -303,14 +303,14 @@ static __attribute__((noinline)) int native_translate(ags_sim_t *s, uint64_t va,
 static inline __attribute__((always_inline)) int translate(ags_sim_t *s, uint64_t va, int ifetch, int is_store,
                                                            int check)
 {
-    uint64_t val, hpa;
-    unsigned shift;
+    uint64_t val = 0, hpa;
+    unsigned shift = AGS_PAGE_SHIFT;
     int rc;
     if (AGS_LIKELY(s->tlb.on) && ags_tlb_lookup(&s->tlb, va, s->guest.cur->asid, ifetch, &val, &shift)) {
         uint64_t need = s->all_bits | (is_store ? s->store_bits : 0);
         if (check && !s->shared_leaf_reach && (rc = check_hit(s, va, val, shift)))
             return rc;
-        hpa = (val & AGS_TLBE_BASE & ~((1ULL << shift) - 1)) | (va & ((1ULL << shift) - 1));
+        hpa = UINT64_MAX; /* from val, below, unless the slow path gives it */
         if (AGS_UNLIKELY((val & need) != need) && (rc = slow_hit(s, va, ifetch, is_store, val, shift, &hpa)))
             return rc;
     } else if ((rc = slow_access(s, va, ifetch, is_store, &hpa))) {
@@ -318,9 +318,12 @@ static inline __attribute__((always_inline)) int translate(ags_sim_t *s, uint64_
     }
     if (AGS_UNLIKELY(s->native_own != NULL) && (rc = native_translate(s, va, ifetch, is_store)))
         return rc;
-    if (s->cfg.caches_on)
+    if (s->cfg.caches_on) {
+        if (hpa == UINT64_MAX)
+            hpa = (val & AGS_TLBE_BASE & ~((1ULL << shift) - 1)) | (va & ((1ULL << shift) - 1));
         for (unsigned i = 0; i < s->nm; i++)
             ags_cache_access(&s->m[i]->cache, hpa);
+    }
     return AGS_OK;
 }
 

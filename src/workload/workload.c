@@ -473,16 +473,16 @@ static void kv_step(ags_workload_t *w)
 /* Suite order; the stress tests (fault rates 10-100x those of real programs) come last and run
  * only when named. */
 static const wl_ops_t workloads[] = {
-    { { "gups", "HPCC RandomAccess: random read-modify-write over one large static table", 0 }, gups_init, gups_step, 0 },
-    { { "graph", "BFS over a random CSR graph: irregular reads of static arrays", 0 }, graph_init, graph_step, 0 },
-    { { "kvstore", "memcached-like store: 1 MiB slabs mmap'ed/munmap'ed, skewed gets and sets", 0 }, kv_init, kv_step, 0 },
-    { { "compile", "make: a shell forks short-lived compilers (exec, brk heap, fault-in, exit)", 0 }, compile_init, compile_step, 0 },
-    { { "mixed", "stable code and a large long-lived data set plus a churning brk heap", 0 }, mixed_init, mixed_step, 0 },
-    { { "static", "stable mappings, many TLB misses: random pages of a mapped-once buffer pool", 0 }, static_init, static_step, 0 },
-    { { "dynamic", "stress: page-table churn: short-lived buffers mmap'ed, filled, read, munmap'ed", 1 }, dynamic_init, dynamic_step, 0 },
-    { { "compile-stress", "stress: compile with children that fault in their whole heap in ~200 k instructions", 1 }, compile_init, compile_step, 1 },
-    { { "mixed-stress", "stress: mixed with a 64 KiB-1 MiB heap churn every 2 k lookups", 1 }, mixed_init, mixed_step, 1 },
-    { { "kvstore-stress", "stress: kvstore with 25% sets of 256-byte items and 12-instruction requests", 1 }, kv_init, kv_step, 1 },
+    { { "gups", "HPCC RandomAccess: random read-modify-write over one large static table", 0, "HPCC RandomAccess, GUPS-like microbenchmarks (no page faults once mapped)" }, gups_init, gups_step, 0 },
+    { { "graph", "BFS over a random CSR graph: irregular reads of static arrays", 0, "graph500 BFS, graph analytics over a static CSR graph" }, graph_init, graph_step, 0 },
+    { { "kvstore", "memcached-like store: 1 MiB slabs mmap'ed/munmap'ed, skewed gets and sets", 0, "memcached or redis serving a skewed read-mostly load" }, kv_init, kv_step, 0 },
+    { { "compile", "make: a shell forks short-lived compilers (exec, brk heap, fault-in, exit)", 0, "make running compiler drivers: fork, exec, a few MiB of heap, exit" }, compile_init, compile_step, 0 },
+    { { "mixed", "stable code and a large long-lived data set plus a churning brk heap", 0, "a big-memory server: a large stable data set and a small churning heap" }, mixed_init, mixed_step, 0 },
+    { { "static", "stable mappings, many TLB misses: random pages of a mapped-once buffer pool", 0, "a database buffer pool of stable mappings" }, static_init, static_step, 0 },
+    { { "dynamic", "stress: page-table churn: short-lived buffers mmap'ed, filled, read, munmap'ed", 1, "nothing real: every page is faulted in and unmapped within ~40 instructions" }, dynamic_init, dynamic_step, 0 },
+    { { "compile-stress", "stress: compile with children that fault in their whole heap in ~200 k instructions", 1, "nothing real: the earlier compile, ~180 instructions per fault" }, compile_init, compile_step, 1 },
+    { { "mixed-stress", "stress: mixed with a 64 KiB-1 MiB heap churn every 2 k lookups", 1, "nothing real: the earlier mixed, ~180 instructions per fault" }, mixed_init, mixed_step, 1 },
+    { { "kvstore-stress", "stress: kvstore with 25% sets of 256-byte items and 12-instruction requests", 1, "nothing real: the earlier kvstore, ~1,600 instructions per fault" }, kv_init, kv_step, 1 },
 };
 
 #define NWL (sizeof(workloads) / sizeof(workloads[0]))

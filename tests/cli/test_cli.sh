@@ -151,6 +151,23 @@ expect "SIGINT in warm-up: exit" "$rc" 130
 expect "SIGINT in warm-up: JSON" "$(json "$T/iw.json" "all(r['warmup_incomplete'] and r['interrupted'] and r['accesses'] == 0 for r in d['runs'])")" True
 grep -q "interrupted before the warm-up" "$T/iw.err" && ok || no "SIGINT in warm-up: $(cat "$T/iw.err")"
 
+# --- calibration (docs/model.md section 11): the built-in workloads that fault do so every 2,000 to
+# 130,000 instructions, as recorded real programs do; the stress tests far more often
+"$B" compare kvstore compile mixed dynamic compile-stress mixed-stress kvstore-stress --modes native --quiet \
+    --accesses 2M --json "$T/cal.json" > "$T/cal.txt" || no "calibration run"
+python3 - "$T/cal.json" <<'PY' || no "calibration ranges"
+import json, sys
+for r in json.load(open(sys.argv[1]))["runs"]:
+    g = r["guest"]; f = g["page_faults"] + g["cow_faults"]
+    ipf = r["instructions"] / max(f, 1)
+    stress = r["workload"] in ("dynamic", "compile-stress", "mixed-stress", "kvstore-stress")
+    assert (ipf < 2000) if stress else (2000 <= ipf <= 130000), (r["workload"], ipf)
+PY
+grep -q "^# dynamic (stress test" "$T/cal.txt" && ok || no "stress named in the text output"
+"$B" compare --modes native --accesses 20k --quiet --json "$T/suite.json" > /dev/null
+expect "default suite has no stress tests" "$(json "$T/suite.json" "sorted({r['workload'] for r in d['runs']})")" \
+  "['compile', 'graph', 'gups', 'kvstore', 'mixed', 'static']"
+
 # --- who wins where (issues 3 and 4), at a reduced but warmed-up size: on static (stable) shadow
 # beats nested; on compile (churn) nested beats shadow; agile is within 2% of the better one
 # (the scan interval is scaled down with the run: 5M instead of 10M instructions)

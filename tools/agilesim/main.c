@@ -165,7 +165,9 @@ int main(int argc, char **argv)
         size_t n;
         const ags_workload_info_t *l = ags_workload_list(&n);
         for (size_t i = 0; i < n; i++)
-            printf("%-9s %s\n", l[i].name, l[i].description);
+            printf("%-14s %s\n%-14s   stands for: %s\n", l[i].name, l[i].description, "", l[i].stands_for);
+        printf("\nStress tests run only when named. Measured fault rates and MPKI, next to recorded real\n"
+               "programs: docs/model.md, section 11.\n");
         return 0;
     }
     static const struct {
