@@ -12,7 +12,8 @@ typedef enum {
     AGS_E_INTERNAL = -5,    /* simulator invariant violated (a bug: please report) */
     AGS_E_IO = -6,          /* read/write error */
     AGS_E_FORMAT = -7,      /* malformed input */
-    AGS_E_BADPID = -8       /* event names a process that does not exist */
+    AGS_E_BADPID = -8,      /* event names a process that does not exist */
+    AGS_E_INTR = -9         /* a blocking read or open was interrupted by a stop request */
 } ags_err_t;
 
 /* A short description of an error code ("out of memory", ...). */

@@ -3,6 +3,7 @@
 #ifndef AGILESIM_TRACE_H
 #define AGILESIM_TRACE_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "event.h"
@@ -19,6 +20,10 @@ const char *ags_format_name(ags_format_t f);
 int ags_format_parse(const char *name); /* -1 if unknown */
 
 typedef struct ags_reader ags_reader_t;
+
+/* A flag that a signal handler sets to stop: a read or an open blocked on a pipe or a FIFO that
+ * a signal interrupts then fails with AGS_E_INTR instead of waiting on (process-wide). */
+void ags_trace_set_stop(volatile sig_atomic_t *flag);
 
 /* Open a trace ("-" = standard input). On failure returns an error code and a one-line message
  * in err that names the file and what is wrong. */

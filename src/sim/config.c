@@ -172,6 +172,7 @@ const char *ags_strerror(int e)
     case AGS_E_IO: return "I/O error";
     case AGS_E_FORMAT: return "malformed input";
     case AGS_E_BADPID: return "bad process id";
+    case AGS_E_INTR: return "interrupted";
     default: return "unknown error";
     }
 }

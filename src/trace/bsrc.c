@@ -1,6 +1,7 @@
 /* Model notes: none — input plumbing. Compressed input is decoded incrementally in 1 MiB steps;
  * a corrupt or truncated compressed stream is an error naming the decoded byte offset. */
 #include "trace/bsrc.h"
+#include "agilesim/trace.h"
 #include "agilesim/error.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +23,9 @@ const char *ags_comp_name(int c)
 }
 
 /* Record the error (a named AGS_E_* code and a message naming the source); returns the code. */
+static volatile sig_atomic_t *g_stop;
+void ags_trace_set_stop(volatile sig_atomic_t *flag) { g_stop = flag; }
+
 static int fail(ags_bsrc_t *b, int code, const char *fmt, const char *detail)
 {
     snprintf(b->msg, sizeof(b->msg), fmt, b->name, detail);
@@ -40,6 +44,8 @@ static int raw_fill(ags_bsrc_t *b)
     while (b->in_len < b->in_cap && !b->in_eof) {
         ssize_t r = read(b->fd, b->in + b->in_len, b->in_cap - b->in_len);
         if (r < 0) {
+            if (errno == EINTR && g_stop && *g_stop)
+                return fail(b, AGS_E_INTR, "%s: %s", "interrupted");
             if (errno == EINTR)
                 continue;
             return fail(b, AGS_E_IO, "%s: read error: %s", strerror(errno));
@@ -64,9 +70,11 @@ int ags_bsrc_open(ags_bsrc_t *b, const char *path)
         b->fd = 0;
         b->name = "<stdin>";
     } else {
-        b->fd = open(path, O_RDONLY);
+        while ((b->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 && errno == EINTR && !(g_stop && *g_stop))
+            ; /* a FIFO's open waits for a writer */
         if (b->fd < 0)
-            return fail(b, AGS_E_IO, "%s: cannot open: %s", strerror(errno));
+            return fail(b, errno == EINTR ? AGS_E_INTR : AGS_E_IO, "%s: cannot open: %s",
+                        errno == EINTR ? "interrupted" : strerror(errno));
         b->own_fd = 1;
         struct stat st;
         if (fstat(b->fd, &st) == 0) {

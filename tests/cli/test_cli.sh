@@ -112,11 +112,12 @@ check_bad "unknown command" frobnicate
 check_bad "--warmup: invalid value '120%'" compare gups --warmup 120%
 ls "$T"/*.tmp.* >/dev/null 2>&1 && no "temporary files left behind" || ok
 
-# --- SIGINT: partial statistics, exit 130, complete outputs
+# --- SIGTERM (a background job of a script ignores SIGINT, which agilesim respects): partial
+# statistics, exit 130, complete outputs
 "$B" compare gups --accesses 2000M --warmup 0 --quiet --json "$T/i.json" --csv "$T/i.csv" > "$T/i.txt" 2>/dev/null &
 pid=$!
 sleep 2
-kill -INT $pid
+kill -TERM $pid
 wait $pid; rc=$?
 expect "SIGINT exit code" "$rc" 130
 expect "interrupted flag" "$(json "$T/i.json" "all(r['interrupted'] for r in d['runs'])")" True
@@ -141,15 +142,54 @@ check_bad "percentage applies to built-in workloads" compare gups "$T/g.agt" --w
 [ -e "$T/late.json" ] && no "late usage error wrote a report" || ok
 check_bad "nosuch.agt: cannot open" compare gups "$T/nosuch.agt"
 
-# --- SIGINT during the warm-up: nothing counted, exit 130, the reports say warmup_incomplete
+# --- SIGTERM during the warm-up: nothing counted, exit 130, the reports say warmup_incomplete
 "$B" compare gups --accesses 2000M --quiet --json "$T/iw.json" > /dev/null 2> "$T/iw.err" &
 pid=$!
 sleep 1
-kill -INT $pid
+kill -TERM $pid
 wait $pid; rc=$?
 expect "SIGINT in warm-up: exit" "$rc" 130
 expect "SIGINT in warm-up: JSON" "$(json "$T/iw.json" "all(r['warmup_incomplete'] and r['interrupted'] and r['accesses'] == 0 for r in d['runs'])")" True
 grep -q "interrupted before the warm-up" "$T/iw.err" && ok || no "SIGINT in warm-up: $(cat "$T/iw.err")"
+
+# --- outputs: a symlink's target is replaced, a FIFO written through, '-' is standard output;
+# a directory, one file for two outputs, or an output on an input are refused before simulating
+Q="compare gups --accesses 20k --quiet --modes native"
+echo old > "$T/target.json"; ln -s target.json "$T/link.json"
+"$B" $Q --json "$T/link.json" > /dev/null && [ -L "$T/link.json" ] && json "$T/target.json" "d['tool']" | grep -q agilesim && ok || no "symlink output"
+mkfifo "$T/out.fifo"; (cat "$T/out.fifo" > "$T/fifo.txt" &)
+"$B" $Q --json "$T/out.fifo" > /dev/null && [ -p "$T/out.fifo" ] && ok || no "FIFO output"
+sleep 0.3; json "$T/fifo.txt" "d['tool']" | grep -q agilesim && ok || no "FIFO output content"
+expect "--json - is standard output" "$("$B" $Q --json - | python3 -c "import json,sys; print(json.load(sys.stdin)['tool'])")" agilesim
+check_bad "--json and --csv name the same file" $Q --json "$T/same" --csv "$T/same"
+check_bad "is a directory" $Q --json "$T"
+"$B" convert gups "$T/in.agt" --accesses 1k --quiet
+check_bad "is an input trace" compare "$T/in.agt" --json "$T/in.agt"
+"$B" $Q --json /dev/full > /dev/null 2> "$T/e"; rc=$?
+[ $rc -eq 1 ] && grep -q "/dev/full: write failed: No space left on device" "$T/e" && ok || no "/dev/full: rc $rc $(cat "$T/e")"
+"$B" $Q > /dev/full 2> "$T/e"; rc=$?
+[ $rc -eq 1 ] && grep -q "standard output: write failed" "$T/e" && ok || no "stdout on /dev/full: rc $rc"
+"$B" $Q >&- 2> "$T/e"; rc=$?
+[ $rc -eq 1 ] && ok || no "closed stdout: rc $rc"
+ls "$T"/*.tmp.* >/dev/null 2>&1 && no "temporary files left" || ok
+
+# --- signals while blocked on input: a stalled pipe, a FIFO with no writer; SIGHUP as SIGTERM
+mkfifo "$T/in.fifo"
+"$B" compare gups --accesses 20k "$T/in.fifo" --quiet --modes native --json "$T/f.json" > /dev/null 2>&1 &
+pid=$!; sleep 1.5; kill -TERM $pid; wait $pid; rc=$?
+expect "FIFO without a writer, SIGTERM: exit" "$rc" 130
+expect "FIFO without a writer: finished input kept" "$(json "$T/f.json" "[r['workload'] for r in d['runs']]")" "['gups']"
+mkfifo "$T/stall.fifo"
+sleep 30 > "$T/stall.fifo" 2>/dev/null &
+spid=$!
+"$B" compare - --quiet --json "$T/p.json" < "$T/stall.fifo" > /dev/null 2>&1 &
+pid=$!; sleep 1; kill -TERM $pid; wait $pid; rc=$?
+kill $spid 2>/dev/null; wait $spid 2>/dev/null
+expect "stalled standard input, SIGTERM: exit" "$rc" 130
+"$B" compare gups --accesses 2000M --warmup 0 --quiet --modes native --json "$T/h.json" > /dev/null 2>&1 &
+pid=$!; sleep 1; kill -HUP $pid; wait $pid; rc=$?
+expect "SIGHUP: exit" "$rc" 130
+expect "SIGHUP: complete JSON" "$(json "$T/h.json" "d['runs'][0]['interrupted']")" True
 
 # --- calibration (docs/model.md section 11): the built-in workloads that fault do so every 2,000 to
 # 130,000 instructions, as recorded real programs do; the stress tests far more often

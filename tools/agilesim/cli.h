@@ -53,6 +53,22 @@ void ags_cli_parse(ags_cli_opts_t *o, int argc, char **argv, int first, int *res
 void ags_cli_usage(FILE *f);
 int ags_cli_workload_exists(const char *name);
 
+/* outfile.c: outputs that are never left half-written */
+enum { AGS_OUT_FILE = 0, AGS_OUT_THROUGH = 1, AGS_OUT_STDOUT = 2 };
+typedef struct {
+    const char *path, *opt;
+    char target[4096];      /* the resolved file */
+    char tmp[4200];         /* its temporary name while being linked or written */
+    int kind, anon;
+    FILE *f;
+} ags_outfile_t;
+/* Check and prepare an output (NULL path: none); exits with status 2 and one line if it cannot be. */
+void ags_out_open(ags_outfile_t *o, const char *path, const char *opt);
+FILE *ags_out_stream(ags_outfile_t *o);     /* where to write it (NULL: none, or cannot) */
+int ags_out_commit(ags_outfile_t *o);       /* put it in place: 0, or -1 with a message */
+void ags_out_abort(ags_outfile_t *o);       /* drop it */
+const char *ags_out_target(const ags_outfile_t *o);
+
 /* run.c: compare and run; removing half-written outputs (called by ags_cli_die) */
 void ags_cli_out_abort_all(void);
 int ags_cli_run(ags_cli_opts_t *o);
@@ -63,7 +79,8 @@ typedef struct {
     ags_reader_t *r;
     const char *name;
 } ags_cli_source_t;
-void ags_cli_source_open(const ags_cli_opts_t *o, size_t i, uint64_t accesses, ags_cli_source_t *src);
+/* AGS_OK, or AGS_E_INTR (a signal while waiting for a FIFO); any other failure exits with status 2 */
+int ags_cli_source_open(const ags_cli_opts_t *o, size_t i, uint64_t accesses, ags_cli_source_t *src);
 size_t ags_cli_source_next(ags_cli_source_t *src, ags_event_t *buf, size_t n, const char **err);
 void ags_cli_source_close(ags_cli_source_t *src);
 

@@ -13,13 +13,20 @@
 volatile sig_atomic_t ags_cli_stop;
 static void on_signal(int sig) { ags_cli_stop = sig; }
 
+/* SIGINT, SIGTERM and SIGHUP stop the run: the statistics so far are reported (exit 130). A
+ * signal inherited as ignored (nohup) stays ignored. SIGPIPE is ignored: a failed write is an
+ * error with a message. No SA_RESTART: a read blocked on a pipe returns to see the stop flag. */
 void ags_cli_install_signals(void)
 {
-    struct sigaction sa;
+    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+    struct sigaction sa, old;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+            sigaction(sigs[i], &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    ags_trace_set_stop(&ags_cli_stop);
 }
 
 void ags_cli_die(int code, const char *fmt, ...)
@@ -71,7 +78,8 @@ static int convert_command(ags_cli_opts_t *o)
     if (o->ninputs != 1 || !out)
         ags_cli_die(EXIT_USAGE, "convert: usage: agilesim convert IN OUT.agt [--format F] [--zstd]");
     ags_cli_source_t src;
-    ags_cli_source_open(o, 0, o->accesses, &src);
+    if (ags_cli_source_open(o, 0, o->accesses, &src))
+        return EXIT_SIGNAL;
     ags_writer_t *w;
     char err[512];
     if (ags_writer_open(out, o->zstd, &w, err, sizeof(err)))
@@ -99,7 +107,8 @@ static int info_command(ags_cli_opts_t *o)
     if (o->ninputs != 1)
         ags_cli_die(EXIT_USAGE, "info: usage: agilesim info TRACE [--format F]");
     ags_cli_source_t src;
-    ags_cli_source_open(o, 0, o->accesses, &src);
+    if (ags_cli_source_open(o, 0, o->accesses, &src))
+        return EXIT_SIGNAL;
     ags_event_t *buf = malloc(4096 * sizeof(ags_event_t));
     ags_summarizer_t *sum;
     if (!buf || ags_summarizer_create(&sum))

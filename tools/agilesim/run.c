@@ -1,6 +1,7 @@
 /* agilesim command line — compare and run: inputs, the run loop, progress, output files.
  * Model notes: none. Output files are written to a temporary name and renamed when complete;
  * a failure or a signal removes them. */
+#define _DEFAULT_SOURCE /* realpath */
 #include "cli.h"
 #include <errno.h>
 #include <stdio.h>
@@ -12,59 +13,31 @@
 
 /* ------------------------------------------------------------------ output files */
 
-typedef struct {
-    const char *path;
-    char tmp[4096];
-    FILE *f;
-} outfile_t;
-
-static void out_open(outfile_t *o, const char *path, const char *opt)
-{
-    o->path = path;
-    o->f = NULL;
-    if (!path)
-        return;
-    if (snprintf(o->tmp, sizeof(o->tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(o->tmp))
-        ags_cli_die(EXIT_USAGE, "%s %s: path too long", opt, path);
-    int fd = mkstemp(o->tmp);
-    if (fd < 0)
-        ags_cli_die(EXIT_USAGE, "%s %s: cannot write there: %s", opt, path, strerror(errno));
-    mode_t um = umask(0);
-    umask(um);
-    fchmod(fd, 0666 & ~um);
-    o->f = fdopen(fd, "w");
-    if (!o->f)
-        ags_cli_die(EXIT_USAGE, "%s %s: %s", opt, path, strerror(errno));
-}
-
-static outfile_t *ags_cli_outs[3];
+static ags_outfile_t *ags_cli_outs[3];
 
 void ags_cli_out_abort_all(void)
 {
     for (int i = 0; i < 3; i++)
-        if (ags_cli_outs[i] && ags_cli_outs[i]->f) {
-            fclose(ags_cli_outs[i]->f);
-            unlink(ags_cli_outs[i]->tmp);
-            ags_cli_outs[i]->f = NULL;
-        }
+        if (ags_cli_outs[i])
+            ags_out_abort(ags_cli_outs[i]);
 }
 
-static int out_commit(outfile_t *o)
+/* Two outputs on one file, or an output on an input trace, are refused before simulating. */
+static void check_outputs(const ags_cli_opts_t *o, ags_outfile_t *outs[3])
 {
-    if (!o->f)
-        return 0;
-    int bad_write = ferror(o->f);
-    if (fflush(o->f) || fsync(fileno(o->f)))
-        bad_write = 1;
-    if (fclose(o->f))
-        bad_write = 1;
-    o->f = NULL;
-    if (bad_write || rename(o->tmp, o->path)) {
-        unlink(o->tmp);
-        fprintf(stderr, "agilesim: %s: write failed: %s\n", o->path, strerror(errno ? errno : EIO));
-        return -1;
+    for (int i = 0; i < 3; i++) {
+        if (!outs[i]->path)
+            continue;
+        for (int k = 0; k < i; k++)
+            if (outs[k]->path && !strcmp(ags_out_target(outs[i]), ags_out_target(outs[k])))
+                ags_cli_die(EXIT_USAGE, "%s and %s name the same file (%s)", outs[k]->opt, outs[i]->opt, outs[i]->path);
+        for (size_t n = 0; n < o->ninputs; n++) {
+            char in[4096];
+            if (o->is_trace[n] && strcmp(o->inputs[n], "-") && realpath(o->inputs[n], in) &&
+                !strcmp(in, ags_out_target(outs[i])))
+                ags_cli_die(EXIT_USAGE, "%s %s: is an input trace", outs[i]->opt, outs[i]->path);
+        }
     }
-    return 0;
 }
 
 /* ------------------------------------------------------------------ inputs */
@@ -76,20 +49,24 @@ static const char *base_name(const char *p)
 }
 
 /* Open input i, or exit with status 2 and one line naming the problem. */
-void ags_cli_source_open(const ags_cli_opts_t *o, size_t i, uint64_t accesses, ags_cli_source_t *src)
+int ags_cli_source_open(const ags_cli_opts_t *o, size_t i, uint64_t accesses, ags_cli_source_t *src)
 {
     memset(src, 0, sizeof(*src));
     if (!o->is_trace[i]) {
         src->name = o->inputs[i];
         if (ags_workload_create(o->inputs[i], accesses, o->footprint, o->seed, &src->w))
             ags_cli_die(1, "cannot create workload %s", o->inputs[i]);
-        return;
+        return AGS_OK;
     }
     char err[512];
     src->name = !strcmp(o->inputs[i], "-") ? "stdin" : base_name(o->inputs[i]);
-    if (ags_reader_open(o->inputs[i], (ags_format_t)o->format, &src->r, err, sizeof(err)))
+    int rc = ags_reader_open(o->inputs[i], (ags_format_t)o->format, &src->r, err, sizeof(err));
+    if (rc == AGS_E_INTR)
+        return rc; /* a signal while waiting for a FIFO's writer: the run stops, results so far kept */
+    if (rc)
         ags_cli_die(EXIT_USAGE, "%s", err);
     ags_reader_set_va_bits(src->r, o->cfg.guest_levels == 5 ? 57 : 48);
+    return AGS_OK;
 }
 
 /* Next batch; 0 at the end. On a reader error: returns 0 and sets *err. */
@@ -184,11 +161,13 @@ int ags_cli_run(ags_cli_opts_t *o)
     o->cfg.max_instructions = c0.max_instructions;
     if (ags_config_validate(&c0, err, sizeof(err)))
         ags_cli_die(EXIT_USAGE, "%s", err);
-    outfile_t oj, oc, os;
-    out_open(&oj, o->json, "--json");
-    out_open(&oc, o->csv, "--csv");
-    out_open(&os, o->svg, "--svg");
+    ags_outfile_t oj, oc, os;
+    ags_out_open(&oj, o->json, "--json");
+    ags_out_open(&oc, o->csv, "--csv");
+    ags_out_open(&os, o->svg, "--svg");
     ags_cli_outs[0] = &oj, ags_cli_outs[1] = &oc, ags_cli_outs[2] = &os;
+    check_outputs(o, ags_cli_outs);
+    int to_stdout = oj.kind == AGS_OUT_STDOUT || oc.kind == AGS_OUT_STDOUT || os.kind == AGS_OUT_STDOUT;
 
     ags_cli_install_signals();
 
@@ -216,7 +195,10 @@ int ags_cli_run(ags_cli_opts_t *o)
             ags_cli_out_abort_all();
             ags_cli_die(1, "cannot create the simulator: %s", ags_strerror(rc));
         }
-        ags_cli_source_open(o, wi, budget, &src);
+        if (ags_cli_source_open(o, wi, budget, &src)) {
+            ags_sim_destroy(sim);
+            break;
+        }
         const char *wl = src.name;
         uint64_t total = trace ? ags_reader_count_hint(src.r) : ags_workload_total(src.w), done = 0;
         if (total >= UINT64_MAX >> 3)
@@ -254,7 +236,7 @@ int ags_cli_run(ags_cli_opts_t *o)
                 }
             }
         }
-        if (!status && rerr) {
+        if (!status && rerr && !ags_cli_stop) {
             fputs(progress ? "\r\033[K" : "", stderr);
             fprintf(stderr, "agilesim: %s\n", rerr);
             status = EXIT_USAGE;
@@ -306,24 +288,26 @@ int ags_cli_run(ags_cli_opts_t *o)
         goto done;
     }
     ags_report_t rep = { o->cmdline, &o->cfg, o->accesses, o->footprint, o->seed, runs, nruns, ivs, nivs };
-    ags_report_text(stdout, &rep);
-    fflush(stdout);
+    if (!to_stdout && (ags_report_text(stdout, &rep) || fflush(stdout))) {
+        ags_cli_out_abort_all();
+        ags_cli_die(1, "standard output: write failed: %s", strerror(errno ? errno : EIO));
+    }
     if (!o->quiet)
         fprintf(stderr, "agilesim: %zu run(s) in %.1fs%s\n", nruns, now() - t_start,
                 ags_cli_stop ? " (interrupted: statistics so far)" : "");
-    int werr = 0;
-    if (oj.f && ags_report_json(oj.f, &rep))
-        werr = 1;
-    if (oc.f && ags_report_csv(oc.f, &rep))
-        werr = 1;
-    if (os.f && ags_report_svg(os.f, &rep))
-        werr = 1;
-    if (werr) {
-        ags_cli_out_abort_all();
-        ags_cli_die(1, "writing the reports failed");
+    static int (*const writers[3])(FILE *, const ags_report_t *) = { ags_report_json, ags_report_csv, ags_report_svg };
+    for (int k = 0; k < 3; k++) {
+        ags_outfile_t *of = ags_cli_outs[k];
+        if (!of->path)
+            continue;
+        FILE *f = ags_out_stream(of);
+        if (!f || writers[k](f, &rep) || ags_out_commit(of)) {
+            if (f && !ferror(f))
+                fprintf(stderr, "agilesim: %s %s: write failed\n", of->opt, of->path);
+            ags_out_abort(of);
+            status = 1;
+        }
     }
-    if (out_commit(&oj) | out_commit(&oc) | out_commit(&os))
-        status = 1;
     if (ags_cli_stop)
         status = EXIT_SIGNAL;
     if (warm_status && !status)
