@@ -32,6 +32,18 @@ static void account_refs(ags_sim_t *s, ags_machine_t *m, const ags_walk_t *w)
     m->st.ntlb_misses += w->ntlb_misses;
 }
 
+/* Where machine m's walk for process p starts: the VMM's root (shadow, or a nested root), or the
+ * guest's gCR3 (native, nested). */
+static void machine_root(const ags_sim_t *s, ags_machine_t *m, const ags_proc_t *p, uint64_t *root, int *kind)
+{
+    if (m->has_vmm) {
+        ags_vmm_root(&m->vmm, p, root, kind);
+    } else {
+        *root = s->guest.pt[p->root].gpfn << AGS_PAGE_SHIFT;
+        *kind = AGS_ROOT_GUEST;
+    }
+}
+
 int ags_machine_miss(ags_sim_t *s, ags_machine_t *m, ags_proc_t *p, uint64_t va, int is_store,
                      const ags_gxlate_t *x, int shared)
 {
@@ -39,12 +51,7 @@ int ags_machine_miss(ags_sim_t *s, ags_machine_t *m, ags_proc_t *p, uint64_t va,
     for (int attempt = 0;; attempt++) {
         uint64_t root;
         int kind;
-        if (m->has_vmm) {
-            ags_vmm_root(&m->vmm, p, &root, &kind);
-        } else {
-            root = s->guest.pt[p->root].gpfn << AGS_PAGE_SHIFT;
-            kind = AGS_ROOT_GUEST;
-        }
+        machine_root(s, m, p, &root, &kind);
         ags_walk_ret_t rc = ags_walk(&m->walker, va, p->asid, root, kind, w);
         if (rc == AGS_WALK_BROKEN) {
             ags_sim_set_err(s, "%s: walk of 0x%llx reached an unbacked table (simulator bug)",
@@ -117,12 +124,7 @@ void ags_machine_fault_walk(ags_sim_t *s, ags_machine_t *m, ags_proc_t *p, uint6
 {
     uint64_t root;
     int kind;
-    if (m->has_vmm) {
-        ags_vmm_root(&m->vmm, p, &root, &kind);
-    } else {
-        root = s->guest.pt[p->root].gpfn << AGS_PAGE_SHIFT;
-        kind = AGS_ROOT_GUEST;
-    }
+    machine_root(s, m, p, &root, &kind);
     if (ags_walk(&m->walker, va, p->asid, root, kind, &m->w) == AGS_WALK_BROKEN)
         return; /* cannot happen: every table the guest links is backed */
     m->st.aborted_walks++;
