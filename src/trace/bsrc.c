@@ -126,11 +126,14 @@ static int ags_bsrc_start(ags_bsrc_t *b)
             return fail(b, AGS_E_NOMEM, "%s: %s", "cannot start the xz decoder");
         b->dec = x;
         b->comp = AGS_COMP_XZ;
-    } else if (b->in_len >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd) {
+    } else if (b->in_len >= 4 && ((m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd) ||
+                                  ((m[0] & 0xf0) == 0x50 && m[1] == 0x2a && m[2] == 0x4d && m[3] == 0x18))) {
+        /* a zstd frame, or a skippable frame first (pzstd writes one) */
         ZSTD_DStream *d = ZSTD_createDStream();
         if (!d)
             return fail(b, AGS_E_NOMEM, "%s: %s", "cannot start the zstd decoder");
         ZSTD_initDStream(d);
+        ZSTD_DCtx_setParameter(d, ZSTD_d_windowLogMax, 31); /* files made with zstd --long=31 */
         b->dec = d;
         b->comp = AGS_COMP_ZSTD;
     }

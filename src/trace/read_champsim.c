@@ -17,6 +17,9 @@ int ags_champsim_unit(ags_reader_t *r)
     const uint8_t *p = r->b.buf + r->b.pos;
     r->b.pos += 64;
     uint64_t ip = agt_get_u64le(p);
+    if (!ip)
+        return UERR(r, AGS_E_FORMAT, "record at byte %llu: ip 0 (not an instruction; a file of zeros?)",
+                    (unsigned long long)off);
     if (!ags_rd_canon(r, ip))
         return UERR(r, AGS_E_NONCANON, "record at byte %llu: non-canonical ip 0x%llx", (unsigned long long)off, (unsigned long long)ip);
     ags_rd_qacc(r, 1, ip, AGS_ACC_IFETCH, 4, 1);

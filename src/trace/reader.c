@@ -164,22 +164,37 @@ static ags_format_t detect(ags_reader_t *r)
     const char *p = (const char *)r->b.buf + r->b.pos;
     if (av >= 8 && !memcmp(p, AGT_MAGIC, 8))
         return AGS_FMT_AGT;
-    /* text? */
-    long printable = 0;
+    /* text: the first line decides (a NUL, DEL or UTF-8 byte later on is the reader's to report,
+     * with its line number) */
+    const char *nl = memchr(p, '\n', (size_t)av);
+    size_t l = nl ? (size_t)(nl - p) : (size_t)av;
+    int text = 1, nul = 0;
+    for (size_t i = 0; i < l; i++)
+        text &= (unsigned char)p[i] >= 0x20 || p[i] == '\t' || p[i] == '\r';
     for (long i = 0; i < av; i++)
-        printable += isprint((unsigned char)p[i]) || p[i] == '\n' || p[i] == '\r' || p[i] == '\t';
-    if (printable == av) {
-        if (av >= 2 && (!memcmp(p, "==", 2) || !memcmp(p, "I  ", 3) || !memcmp(p, " L ", 3) || !memcmp(p, " S ", 3) ||
-                        !memcmp(p, " M ", 3) || !memcmp(p, "--", 2) || (av >= 8 && !memcmp(p, "SYSCALL[", 8))))
+        nul |= p[i] == 0;
+    if (text) {
+        int d1 = l > 2 && isdigit((unsigned char)p[2]), x3 = l > 3 && isxdigit((unsigned char)p[3]);
+        if ((l > 2 && !memcmp(p, "==", 2) && d1) || (l > 2 && !memcmp(p, "--", 2) && d1) ||
+            (l > 3 && !memcmp(p, "I  ", 3) && x3) ||
+            (l > 3 && p[0] == ' ' && (p[1] == 'L' || p[1] == 'S' || p[1] == 'M') && p[2] == ' ' && x3) ||
+            (l >= 8 && !memcmp(p, "SYSCALL[", 8)))
             return AGS_FMT_LACKEY;
-        if (av >= 2 && (p[0] == '#' || (p[0] == '0' && p[1] == 'x')))
+        if (l && p[0] == '#' && !nul)
             return AGS_FMT_PINATRACE;
-        return AGS_FMT_AUTO;
+        if (l > 3 && p[0] == '0' && p[1] == 'x' && isxdigit((unsigned char)p[2])) {
+            const char *c = memchr(p, ':', l);
+            if (c && c + 2 < p + l && c[1] == ' ' && (c[2] == 'R' || c[2] == 'W'))
+                return AGS_FMT_PINATRACE;
+        }
+        if (!nul)
+            return AGS_FMT_AUTO; /* text, but no format we know */
     }
     /* binary and not .agt by its magic: ChampSim, unless the file is named as an .agt (then the
      * header check can say what is wrong with it) */
-    size_t nl = strlen(r->b.name);
-    if ((nl > 4 && !strcmp(r->b.name + nl - 4, ".agt")) || (nl > 8 && !strcmp(r->b.name + nl - 8, ".agt.zst")))
+    size_t nlen = strlen(r->b.name);
+    if ((nlen > 4 && !strcmp(r->b.name + nlen - 4, ".agt")) ||
+        (nlen > 8 && !strcmp(r->b.name + nlen - 8, ".agt.zst")))
         return AGS_FMT_AGT;
     return AGS_FMT_CHAMPSIM;
 }

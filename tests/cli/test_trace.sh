@@ -26,6 +26,19 @@ expect "workload == .agt" "$(runs_key "$T/a.json" $K)" "$(runs_key "$T/w.json" $
 expect ".agt == .agt+zstd" "$(runs_key "$T/z.json" $K)" "$(runs_key "$T/w.json" $K)"
 cat "$T/m.agt" | "$B" compare - $Q --json "$T/s.json" >/dev/null
 expect "stdin" "$(runs_key "$T/s.json" $K)" "$(runs_key "$T/w.json" $K)"
+# a zstd file that starts with a skippable frame (as pzstd writes) and a --long=31 window
+python3 -c "
+import struct,sys
+d=open(sys.argv[1],'rb').read()
+open(sys.argv[2],'wb').write(b'\x50\x2a\x4d\x18'+struct.pack('<I',4)+b'pzst'+d)" "$T/m.agt.zst" "$T/skip.agt.zst"
+"$B" compare "$T/skip.agt.zst" $Q --json "$T/sk.json" >/dev/null || no "skippable zstd frame"
+expect "skippable frame == .agt" "$(runs_key "$T/sk.json" $K)" "$(runs_key "$T/w.json" $K)"
+if command -v zstd >/dev/null; then
+  zstd -q --long=31 -f "$T/m.agt" -o "$T/l31.agt.zst"
+  "$B" compare "$T/l31.agt.zst" $Q --json "$T/l31.json" >/dev/null || no "zstd --long=31"
+  expect "zstd --long=31 == .agt" "$(runs_key "$T/l31.json" $K)" "$(runs_key "$T/w.json" $K)"
+fi
+"$B" info nosuchfile > /dev/null 2> "$T/e"; grep -q "nosuchfile: cannot open" "$T/e" && ok || no "info of a missing file: $(cat "$T/e")"
 "$B" info "$T/m.agt" > "$T/info.txt" || no "info"
 grep -q "^accesses:     200000 " "$T/info.txt" && ok || no "info accesses: $(cat "$T/info.txt")"
 "$B" compare "$T/m.agt" $Q --accesses 1000 --json "$T/c.json" >/dev/null

@@ -578,7 +578,8 @@ void ags_cli_parse(ags_cli_opts_t *o, int argc, char **argv, int first, int *res
             add_workloads(o, a);
         } else if (a[0] == '-' && a[1] && a[1] != '-') {
             ags_cli_die(EXIT_USAGE, "unknown option '%s' (see 'agilesim help')", a);
-        } else if (access(a, F_OK) == 0 || strchr(a, '/') || strchr(a, '.') || !strcmp(a, "-")) {
+        } else if (access(a, F_OK) == 0 || strchr(a, '/') || strchr(a, '.') || !strcmp(a, "-") ||
+                   (o->command & (CMD_INFO | CMD_CONVERT))) { /* info and convert take files: the open names the problem */
             if (o->ninputs == AGS_CLI_MAX_INPUTS)
                 ags_cli_die(EXIT_USAGE, "too many inputs (at most %d)", AGS_CLI_MAX_INPUTS);
             o->is_trace[o->ninputs] = 1;

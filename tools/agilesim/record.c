@@ -8,7 +8,9 @@
  * of the same pid is an exec, and a process's last connection ends with an exit event.
  * Simplified: Valgrind writes a child's output between fork and exec into its parent's
  * connection, interleaved; those few lines are attributed to the parent, and malformed
- * interleavings are skipped (counted in the summary). Threads are not told apart. */
+ * interleavings are skipped (counted in the summary), a fork being read from what is left of
+ * its line; a process whose fork line is lost altogether is placed as a child of the traced
+ * command before its exit (exact for a shell's children). Threads are not told apart. */
 #define _GNU_SOURCE
 #include "agilesim/agilesim.h"
 #include <arpa/inet.h>
@@ -99,6 +101,7 @@ typedef struct {
     ags_writer_t *out;
     uint8_t *visited; /* per connection */
     int err;
+    uint64_t recovered; /* processes placed without their fork line */
 } merge_t;
 
 static int write_ev(merge_t *m, unsigned type, uint32_t pid, uint64_t arg)
@@ -116,6 +119,25 @@ static int has_conn(merge_t *m, uint32_t pid)
     for (size_t i = 0; i < m->n; i++)
         if (m->conns[i].used && m->conns[i].pid == pid && !m->visited[i])
             return 1;
+    return 0;
+}
+
+static int emit_proc(merge_t *m, uint32_t pid, int depth);
+
+/* Processes whose fork line Valgrind garbled beyond repair (a child writes to its parent's log
+ * until it execs) have an image of their own but no fork event. They are placed as children of
+ * the traced command, before its exit: exact for a shell's children, an approximation deeper in
+ * the tree (their parent is not in the log). */
+static int emit_lost(merge_t *m, uint32_t top)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        conn_t *c = &m->conns[i];
+        if (!c->used || m->visited[i] || c->pid == top)
+            continue;
+        m->recovered++;
+        if (write_ev(m, AGS_EV_FORK, top, c->pid) || emit_proc(m, c->pid, 1) || write_ev(m, AGS_EV_SWITCH, top, 0))
+            return -1;
+    }
     return 0;
 }
 
@@ -141,8 +163,13 @@ static int emit_proc(merge_t *m, uint32_t pid, int depth)
         while (buf && (n = ags_reader_next(r, buf, 4096)) > 0) {
             size_t from = 0;
             for (size_t k = 0; k < n; k++) {
-                if (buf[k].type == AGS_EV_EXIT && buf[k].pid == pid)
+                if (buf[k].type == AGS_EV_EXIT && buf[k].pid == pid && !exited) {
                     exited = 1;
+                    if (depth == 0 && (ags_writer_write(m->out, buf + from, k - from) || emit_lost(m, pid)))
+                        goto fail;
+                    if (depth == 0)
+                        from = k;
+                }
                 if (buf[k].type != AGS_EV_FORK)
                     continue;
                 uint32_t child = (uint32_t)buf[k].arg;
@@ -169,7 +196,9 @@ static int emit_proc(merge_t *m, uint32_t pid, int depth)
         ags_reader_close(r);
         return -1;
     }
-    return exited ? 0 : write_ev(m, AGS_EV_EXIT, pid, 0);
+    if (exited)
+        return 0;
+    return (depth == 0 && emit_lost(m, pid)) ? -1 : write_ev(m, AGS_EV_EXIT, pid, 0);
 }
 
 int ags_cli_record(const char *output, int zstd, int quiet, char **cmd, volatile sig_atomic_t *stop)
@@ -278,7 +307,7 @@ int ags_cli_record(const char *output, int zstd, int quiet, char **cmd, volatile
         fprintf(stderr, "agilesim: record: no trace came from valgrind\n");
         rc = 1;
     }
-    merge_t m = { conns, nconn, w, calloc(nconn + 1, 1), 0 };
+    merge_t m = { conns, nconn, w, calloc(nconn + 1, 1), 0, 0 };
     if (getenv("AGS_RECORD_DEBUG"))
         for (size_t i = 0; i < nconn; i++)
             fprintf(stderr, "agilesim: record: connection %zu: pid %u, %llu events, %llu lines skipped%s\n", i,
@@ -308,6 +337,9 @@ int ags_cli_record(const char *output, int zstd, int quiet, char **cmd, volatile
             fprintf(stderr, "; %llu interleaved log lines skipped", (unsigned long long)skipped);
         if (salvaged)
             fprintf(stderr, "; %llu fork(s) read from garbled lines", (unsigned long long)salvaged);
+        if (m.recovered)
+            fprintf(stderr, "; %llu process(es) whose fork line was lost placed under %s", (unsigned long long)m.recovered,
+                    cmd[0]);
         fputc('\n', stderr);
         if (WIFEXITED(wst) && WEXITSTATUS(wst))
             fprintf(stderr, "agilesim: note: %s exited with status %d\n", cmd[0], WEXITSTATUS(wst));
