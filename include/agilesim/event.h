@@ -35,7 +35,7 @@ typedef struct {
     uint16_t size;      /* access size in bytes */
     uint32_t pid;
     uint32_t icount;    /* guest instructions retired with/before this event */
-    uint32_t pad;
+    uint32_t tid;       /* accesses: the thread (kernel tid; 0 = not recorded) */
     uint64_t addr;
     uint64_t len;
     uint64_t arg;

@@ -48,6 +48,9 @@ void ags_reader_set_va_bits(ags_reader_t *r, unsigned bits);
 uint64_t ags_reader_skipped(const ags_reader_t *r);
 /* Lenient Lackey: forks taken from lines that Valgrind garbled ("process P created child C"). */
 uint64_t ags_reader_salvaged(const ags_reader_t *r);
+/* .agt: why the recording was cut short (a mark record), or 0 (complete). */
+enum { AGS_TRUNC_SIGNAL = 1, AGS_TRUNC_LIMIT = 2, AGS_TRUNC_MAX = 2 };
+int ags_reader_truncated(const ags_reader_t *r);
 void ags_reader_close(ags_reader_t *r);
 
 /* What a trace holds (agilesim info): counts by event type and access kind, instructions,
@@ -71,7 +74,14 @@ typedef struct ags_writer ags_writer_t;
 
 /* Write an .agt file: to a temporary name, renamed to `path` by ags_writer_close(w, 1). */
 int ags_writer_open(const char *path, int zstd, ags_writer_t **out, char *err, size_t errlen);
+/* The same to an open descriptor (a pipe): nothing is renamed, the counts and the checksum are
+ * in the trailer only (as in a compressed file). The writer owns fd. */
+int ags_writer_open_fd(int fd, const char *name, int zstd, ags_writer_t **out, char *err, size_t errlen);
 int ags_writer_write(ags_writer_t *w, const ags_event_t *ev, size_t n);
+/* Bytes written so far (compressed bytes for zstd). */
+uint64_t ags_writer_bytes(const ags_writer_t *w);
+/* Mark the trace as cut short here (AGS_TRUNC_*): a reader reports it. */
+int ags_writer_mark_truncated(ags_writer_t *w, int why);
 /* commit = 1: finish and rename; 0: discard. Returns 0 or an error code (message in err). */
 int ags_writer_close(ags_writer_t *w, int commit, char *err, size_t errlen);
 

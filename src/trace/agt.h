@@ -12,6 +12,8 @@
 
 /* record tags */
 #define AGT_TAG_PID 0xffu       /* varint pid: the process of the following accesses */
+#define AGT_TAG_TID 0xfdu       /* varint tid: the thread of the following accesses (0: none) */
+#define AGT_TAG_MARK 0xfcu      /* varint: the recording was cut short (AGS_TRUNC_*) */
 #define AGT_TAG_END 0xfeu       /* varint record count, 8-byte checksum: the trailer */
 #define AGT_TAG_EVENT 0x80u     /* | type (< 16): varints pid, icount, addr, len, arg, arg2 */
 /* access: bit 7 clear; bits 0-1 kind; bits 2-3 size code; bits 4-5 icount code; then the

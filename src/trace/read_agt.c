@@ -74,7 +74,7 @@ size_t ags_agt_next(ags_reader_t *r, ags_event_t *out, size_t n)
         {
             const uint8_t *safe = end - 32;
             uint64_t pa0 = r->prev_addr[0], pa1 = r->prev_addr[1];
-            uint32_t pid = r->pid, picnt = r->prev_icount;
+            uint32_t pid = r->pid, tid = r->tid, picnt = r->prev_icount;
             uint16_t psize = r->prev_size;
             size_t k0 = k;
             while (k < n && p < safe && *p < 0x40) {
@@ -120,7 +120,7 @@ size_t ags_agt_next(ags_reader_t *r, ags_event_t *out, size_t n)
                 e->size = size;
                 e->pid = pid;
                 e->icount = icn;
-                e->pad = 0;
+                e->tid = tid;
                 e->addr = addr;
                 e->len = e->arg = e->arg2 = 0;
                 psize = size;
@@ -181,7 +181,7 @@ size_t ags_agt_next(ags_reader_t *r, ags_event_t *out, size_t n)
             e->size = size;
             e->pid = r->pid;
             e->icount = ic_v;
-            e->pad = 0;
+            e->tid = r->tid;
             e->addr = addr;
             e->len = e->arg = e->arg2 = 0;
             k++;
@@ -189,6 +189,14 @@ size_t ags_agt_next(ags_reader_t *r, ags_event_t *out, size_t n)
             if (agt_varint(&p, end, &v) || v > UINT32_MAX)
                 goto bad;
             r->pid = (uint32_t)v;
+        } else if (tag == AGT_TAG_TID) {
+            if (agt_varint(&p, end, &v) || v > UINT32_MAX)
+                goto bad;
+            r->tid = (uint32_t)v;
+        } else if (tag == AGT_TAG_MARK) {
+            if (agt_varint(&p, end, &v) || v == 0 || v > AGS_TRUNC_MAX)
+                goto bad;
+            r->truncated = (int)v;
         } else if (tag == AGT_TAG_END) {
             uint64_t cnt;
             if (agt_varint(&p, end, &cnt) || end - p < 8)
@@ -228,7 +236,7 @@ size_t ags_agt_next(ags_reader_t *r, ags_event_t *out, size_t n)
             return k + ags_rd_err(r, AGS_E_FORMAT, "byte %llu: bad record tag 0x%02x", (unsigned long long)off, tag);
         }
         r->b.pos = (size_t)(p - r->b.buf);
-        if (tag != AGT_TAG_PID)
+        if (tag != AGT_TAG_PID && tag != AGT_TAG_TID && tag != AGT_TAG_MARK)
             r->records++;
         continue;
     bad:

@@ -292,6 +292,7 @@ void ags_reader_set_lenient(ags_reader_t *r, int on) { r->lenient = on; }
 void ags_reader_set_va_bits(ags_reader_t *r, unsigned bits) { r->va_bits = bits == 57 ? 57 : 48; }
 uint64_t ags_reader_skipped(const ags_reader_t *r) { return r->skipped; }
 uint64_t ags_reader_salvaged(const ags_reader_t *r) { return r->salvaged; }
+int ags_reader_truncated(const ags_reader_t *r) { return r->truncated; }
 
 void ags_reader_close(ags_reader_t *r)
 {

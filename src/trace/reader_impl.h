@@ -34,8 +34,9 @@ struct ags_reader {
     uint64_t records, count_hint;
     uint64_t prev_addr[2];
     uint16_t prev_size;
-    uint32_t prev_icount, pid;
+    uint32_t prev_icount, pid, tid;
     int ended;
+    int truncated;          /* AGS_TRUNC_* from a mark record */
     /* text */
     uint64_t line;
     uint32_t lk_pid;            /* Lackey: from the "==PID==" banner */

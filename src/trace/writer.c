@@ -4,6 +4,7 @@
  * complete. */
 #include "agilesim/trace.h"
 #include "trace/agt.h"
+#include "util.h"
 #include "agilesim/error.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -25,10 +26,12 @@ struct ags_writer {
     size_t len, zcap;
     agt_hash_t hash;
     uint64_t records, accesses, instructions;
+    uint64_t bytes;                     /* written to the file so far */
     uint64_t prev_addr[2];
     uint16_t prev_size;
-    uint32_t prev_icount, pid;
+    uint32_t prev_icount, pid, tid;
     int pid_set, err;
+    int stream; /* an open descriptor: no header patch, no rename */
     char msg[4400];
 };
 
@@ -51,9 +54,12 @@ static int write_all(ags_writer_t *w, const uint8_t *p, size_t n)
         }
         p += r;
         n -= (size_t)r;
+        w->bytes += (uint64_t)r;
     }
     return 0;
 }
+
+uint64_t ags_writer_bytes(const ags_writer_t *w) { return w->bytes + (w->zstd ? 0 : w->len); }
 
 /* Send bytes to the file (through zstd when asked). */
 static int emit(ags_writer_t *w, const uint8_t *p, size_t n, int end)
@@ -100,10 +106,13 @@ static void header(ags_writer_t *w, uint8_t *h)
     memcpy(h, AGT_MAGIC, 8);
     h[8] = AGT_VERSION;
     h[12] = w->zstd ? AGT_FLAG_ZSTD : 0;
-    agt_put_u64le(h + 16, w->zstd ? 0 : w->records);
-    agt_put_u64le(h + 24, w->zstd ? 0 : w->accesses);
-    agt_put_u64le(h + 32, w->zstd ? 0 : w->instructions);
+    int trailer_only = w->zstd || w->stream;
+    agt_put_u64le(h + 16, trailer_only ? 0 : w->records);
+    agt_put_u64le(h + 24, trailer_only ? 0 : w->accesses);
+    agt_put_u64le(h + 32, trailer_only ? 0 : w->instructions);
 }
+
+static int writer_start(ags_writer_t *w, int zstd, ags_writer_t **out, char *err, size_t errlen);
 
 int ags_writer_open(const char *path, int zstd, ags_writer_t **out, char *err, size_t errlen)
 {
@@ -128,6 +137,26 @@ int ags_writer_open(const char *path, int zstd, ags_writer_t **out, char *err, s
     mode_t um = umask(0);
     umask(um);
     fchmod(w->fd, 0666 & ~um); /* mkstemp makes 0600; a finished trace is an ordinary file */
+    return writer_start(w, zstd, out, err, errlen);
+}
+
+int ags_writer_open_fd(int fd, const char *name, int zstd, ags_writer_t **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    ags_writer_t *w = calloc(1, sizeof(*w));
+    if (!w) {
+        close(fd);
+        snprintf(err, errlen, "%s: out of memory", name);
+        return AGS_E_NOMEM;
+    }
+    snprintf(w->path, sizeof(w->path), "%s", name);
+    w->fd = fd;
+    w->stream = 1;
+    return writer_start(w, zstd, out, err, errlen);
+}
+
+static int writer_start(ags_writer_t *w, int zstd, ags_writer_t **out, char *err, size_t errlen)
+{
     w->zstd = zstd;
     w->buf = malloc(WBUF + 128);
     if (zstd) {
@@ -165,6 +194,11 @@ int ags_writer_write(ags_writer_t *w, const ags_event_t *ev, size_t n)
                 w->pid = e->pid;
                 w->pid_set = 1;
             }
+            if (AGS_UNLIKELY(e->tid != w->tid)) {
+                *p++ = AGT_TAG_TID;
+                p = put_varint(p, e->tid);
+                w->tid = e->tid;
+            }
             unsigned kind = e->kind & 3, cls = kind != AGS_ACC_IFETCH;
             unsigned sc = e->size == 8 ? AGT_SIZE_8 : e->size == 4 ? AGT_SIZE_4 : e->size == w->prev_size ? AGT_SIZE_PREV : AGT_SIZE_VAR;
             unsigned ic = e->icount == 0 ? AGT_ICNT_0 : e->icount == 1 ? AGT_ICNT_1 : e->icount == w->prev_icount ? AGT_ICNT_PREV : AGT_ICNT_VAR;
@@ -194,6 +228,19 @@ int ags_writer_write(ags_writer_t *w, const ags_event_t *ev, size_t n)
     return 0;
 }
 
+int ags_writer_mark_truncated(ags_writer_t *w, int why)
+{
+    if (w->err)
+        return AGS_E_IO;
+    if (why < 1 || why > AGS_TRUNC_MAX)
+        return AGS_E_INVAL;
+    if (w->len >= WBUF && flush_buf(w))
+        return AGS_E_IO;
+    w->buf[w->len++] = AGT_TAG_MARK;
+    w->buf[w->len++] = (uint8_t)why;
+    return 0;
+}
+
 int ags_writer_close(ags_writer_t *w, int commit, char *err, size_t errlen)
 {
     int rc = 0;
@@ -207,23 +254,23 @@ int ags_writer_close(ags_writer_t *w, int commit, char *err, size_t errlen)
         agt_put_u64le(ck, agt_hash_final(&w->hash));
         if (emit(w, w->buf, w->len, 0) || emit(w, ck, 8, 1))
             rc = AGS_E_IO;
-        if (!rc && !w->zstd) {
+        if (!rc && !w->zstd && !w->stream) {
             uint8_t h[AGT_HEADER_SIZE];
             header(w, h);
             agt_put_u64le(h + 40, agt_get_u64le(ck));
             if (pwrite(w->fd, h, AGT_HEADER_SIZE, 0) != AGT_HEADER_SIZE)
                 rc = wfail(w, "write failed");
         }
-        if (!rc && fsync(w->fd))
+        if (!rc && !w->stream && fsync(w->fd))
             rc = wfail(w, "write failed");
     } else if (w->err) {
         rc = AGS_E_IO;
     }
     if (close(w->fd) && !rc && commit)
         rc = wfail(w, "write failed");
-    if (commit && !rc && rename(w->tmp, w->path))
+    if (!w->stream && commit && !rc && rename(w->tmp, w->path))
         rc = wfail(w, "cannot rename the finished file into place");
-    if (!commit || rc)
+    if (!w->stream && (!commit || rc))
         unlink(w->tmp);
     if (rc && err)
         snprintf(err, errlen, "%s", w->msg);

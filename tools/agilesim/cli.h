@@ -30,6 +30,9 @@ typedef struct {
     size_t ninputs;
     int format;                                 /* ags_format_t for trace inputs */
     int accesses_given, zstd, quiet;
+    int recorder;                               /* record: 0 agstrace, 1 lackey */
+    int roi;                                    /* record --roi */
+    uint64_t skip_instructions, max_instructions; /* record (max: UINT64_MAX = none) */
     const char *output;                         /* convert / record */
     uint64_t accesses, footprint, seed;
     double warmup_pct;                          /* < 0: warmup_abs applies; -2: the default */
@@ -84,7 +87,16 @@ int ags_cli_source_open(const ags_cli_opts_t *o, size_t i, uint64_t accesses, ag
 size_t ags_cli_source_next(ags_cli_source_t *src, ags_event_t *buf, size_t n, const char **err);
 void ags_cli_source_close(ags_cli_source_t *src);
 
-/* record.c */
+/* record_vg.c: agilesim record with agilesim's Valgrind tool */
+typedef struct {
+    const char *output;         /* the .agt file (or, with out_fd >= 0, its name in messages) */
+    int out_fd;                 /* >= 0: write the trace to this descriptor (a pipe) */
+    int zstd, quiet, roi;
+    uint64_t skip_instructions, max_instructions;
+} ags_rec_opts_t;
+int ags_cli_record_vg(const ags_rec_opts_t *o, char **cmd, volatile sig_atomic_t *stop);
+
+/* record.c: agilesim record --recorder lackey */
 int ags_cli_record(const char *output, int zstd, int quiet, char **cmd, volatile sig_atomic_t *stop);
 
 #endif

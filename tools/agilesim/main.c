@@ -152,7 +152,13 @@ static int record_command(ags_cli_opts_t *o, char **cmd)
     if (!o->output)
         ags_cli_die(EXIT_USAGE, "record: -o OUT.agt is required");
     ags_cli_install_signals();
-    return ags_cli_record(o->output, o->zstd, o->quiet, cmd, &ags_cli_stop);
+    if (o->recorder == 1) {
+        if (o->roi || o->skip_instructions || o->max_instructions != UINT64_MAX)
+            ags_cli_die(EXIT_USAGE, "record: --roi, --skip-instructions and --max-instructions need --recorder agstrace");
+        return ags_cli_record(o->output, o->zstd, o->quiet, cmd, &ags_cli_stop);
+    }
+    ags_rec_opts_t ro = { o->output, -1, o->zstd, o->quiet, o->roi, o->skip_instructions, o->max_instructions };
+    return ags_cli_record_vg(&ro, cmd, &ags_cli_stop);
 }
 
 int main(int argc, char **argv)

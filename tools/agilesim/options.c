@@ -291,7 +291,31 @@ static void h_format(ags_cli_opts_t *o, const optdef_t *d, const char *v)
     o->format = f;
 }
 
-static void h_zstd(ags_cli_opts_t *o, const optdef_t *d, const char *v) { (void)d, (void)v; o->zstd = 1; }
+static void h_zstd(ags_cli_opts_t *o, const optdef_t *d, const char *v) { (void)v; o->zstd = !strcmp(d->name, "--zstd"); }
+static void h_roi(ags_cli_opts_t *o, const optdef_t *d, const char *v) { (void)d, (void)v; o->roi = 1; }
+
+static void h_recorder(ags_cli_opts_t *o, const optdef_t *d, const char *v)
+{
+    (void)d;
+    if (!strcmp(v, "agstrace"))
+        o->recorder = 0;
+    else if (!strcmp(v, "lackey"))
+        o->recorder = 1;
+    else
+        bad(v, "agstrace or lackey");
+}
+
+static void h_rec_instructions(ags_cli_opts_t *o, const optdef_t *d, const char *v)
+{
+    uint64_t x;
+    int max = !strcmp(d->name, "--max-instructions");
+    if (parse_count(v, &x) || (max && !x))
+        bad(v, max ? "a positive count of instructions (suffixes k, M, G)" : "a count of instructions (suffixes k, M, G)");
+    if (max)
+        o->max_instructions = x;
+    else
+        o->skip_instructions = x;
+}
 static void h_quiet(ags_cli_opts_t *o, const optdef_t *d, const char *v) { (void)d, (void)v; o->quiet = 1; }
 
 static void h_path(ags_cli_opts_t *o, const optdef_t *d, const char *v)
@@ -392,7 +416,12 @@ static void h_native_cycles(ags_cli_opts_t *o, const optdef_t *d, const char *v)
 static const optdef_t optdefs[] = {
     CLI("--workload", "NAME[,NAME...]", CMD_SIM | CMD_CONVERT | CMD_INFO, h_workload, "the whole suite", "built-in workload(s)"),
     CLI("--format", "F", CMD_SIM | CMD_CONVERT | CMD_INFO, h_format, "auto", "trace format: auto (from the content), agt, lackey, pinatrace, champsim"),
-    CLI("--zstd", "", CMD_CONVERT | CMD_RECORD, h_zstd, NULL, "compress the .agt output with zstd"),
+    CLI("--zstd", "", CMD_CONVERT | CMD_RECORD, h_zstd, "on for record, off for convert", "compress the .agt output with zstd"),
+    CLI("--no-zstd", "", CMD_CONVERT | CMD_RECORD, h_zstd, NULL, "write the .agt output uncompressed"),
+    CLI("--recorder", "agstrace|lackey", CMD_RECORD, h_recorder, "agstrace", "record with agilesim's Valgrind tool, or with Valgrind's Lackey (slower, text)"),
+    CLI("--skip-instructions", "N", CMD_RECORD, h_rec_instructions, "0", "record: drop the accesses of the first N instructions (address-space events are kept)"),
+    CLI("--max-instructions", "N", CMD_RECORD, h_rec_instructions, "none", "record: stop the program after N recorded instructions (the trace is marked truncated)"),
+    CLI("--roi", "", CMD_RECORD, h_roi, NULL, "record: only accesses inside AGILESIM_ROI_BEGIN/END (agilesim/roi.h)"),
     CLI("-o", "FILE", CMD_CONVERT | CMD_RECORD, h_path, NULL, "the .agt file to write"),
     CLI("--modes", "LIST", CMD_COMPARE, h_modes, "all", "modes to compare: native,nested,shadow,agile"),
     CLI("--mode", "MODE", CMD_RUN, h_mode, NULL, "the mode to run (run)"),
@@ -599,6 +628,8 @@ void ags_cli_defaults(ags_cli_opts_t *o, unsigned command, const char *name)
     o->accesses = 16000000;
     o->warmup_pct = -2;
     o->seed = 1;
+    o->zstd = command == CMD_RECORD; /* a recording is big: compressed unless --no-zstd */
+    o->max_instructions = UINT64_MAX;
     if (command == CMD_RUN)
         o->cfg.modes = 0;
 }
