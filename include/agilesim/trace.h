@@ -62,6 +62,7 @@ typedef struct {
     uint32_t pids[64];          /* the first 64 processes seen */
     size_t npids;               /* how many of pids[] are set */
     int more_pids;              /* more than 64 processes */
+    uint64_t threads;           /* distinct (pid, tid) pairs of accesses that carry a tid */
 } ags_trace_summary_t;
 
 typedef struct ags_summarizer ags_summarizer_t;

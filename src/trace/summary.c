@@ -8,7 +8,7 @@
 
 struct ags_summarizer {
     ags_trace_summary_t sum;
-    ags_u64set_t pages;
+    ags_u64set_t pages, threads;
 };
 
 int ags_summarizer_create(ags_summarizer_t **out)
@@ -41,12 +41,15 @@ int ags_summarizer_add(ags_summarizer_t *s, const ags_event_t *ev, size_t n)
         if (e->type != AGS_EV_ACCESS)
             continue;
         t->kinds[e->kind & 3]++;
+        if (e->tid && ags_u64set_add(&s->threads, (uint64_t)e->pid << 32 | e->tid))
+            return AGS_E_NOMEM;
         if (ags_u64set_add(&s->pages, ((uint64_t)e->pid << 40) ^ (e->addr >> 12)))
             return AGS_E_NOMEM;
         t->lo = AGS_MIN(t->lo, e->addr);
         t->hi = AGS_MAX(t->hi, e->addr);
     }
     t->pages = s->pages.n;
+    t->threads = s->threads.n;
     return AGS_OK;
 }
 
@@ -57,5 +60,6 @@ void ags_summarizer_destroy(ags_summarizer_t *s)
     if (!s)
         return;
     ags_u64set_free(&s->pages);
+    ags_u64set_free(&s->threads);
     free(s);
 }

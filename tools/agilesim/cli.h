@@ -10,6 +10,7 @@
 #define EXIT_USAGE 2
 #define EXIT_SIGNAL 130
 #define AGS_CLI_MAX_INPUTS 32
+#define AGS_CLI_LIVE 2
 
 /* The commands, as a bit set: each option names the commands it applies to. */
 enum {
@@ -26,7 +27,8 @@ typedef struct {
     unsigned command;                           /* one CMD_* bit */
     const char *command_name;
     const char *inputs[AGS_CLI_MAX_INPUTS];    /* built-in workload names, or trace paths */
-    int is_trace[AGS_CLI_MAX_INPUTS];
+    int is_trace[AGS_CLI_MAX_INPUTS];           /* 0 workload, 1 trace file, AGS_CLI_LIVE: live_cmd */
+    char **live_cmd;                            /* compare/run -- CMD ARGS...: simulated while it runs */
     size_t ninputs;
     int format;                                 /* ags_format_t for trace inputs */
     int accesses_given, zstd, quiet;
@@ -81,6 +83,7 @@ typedef struct {
     ags_workload_t *w;
     ags_reader_t *r;
     const char *name;
+    int live_pid;       /* > 0: the recorder process feeding r */
 } ags_cli_source_t;
 /* AGS_OK, or AGS_E_INTR (a signal while waiting for a FIFO); any other failure exits with status 2 */
 int ags_cli_source_open(const ags_cli_opts_t *o, size_t i, uint64_t accesses, ags_cli_source_t *src);
@@ -95,6 +98,8 @@ typedef struct {
     uint64_t skip_instructions, max_instructions;
 } ags_rec_opts_t;
 int ags_cli_record_vg(const ags_rec_opts_t *o, char **cmd, volatile sig_atomic_t *stop);
+/* 0 if valgrind and agilesim's tool are there, else -1 with the reason in msg */
+int ags_cli_record_check(char *msg, size_t len);
 
 /* record.c: agilesim record --recorder lackey */
 int ags_cli_record(const char *output, int zstd, int quiet, char **cmd, volatile sig_atomic_t *stop);

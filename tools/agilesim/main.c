@@ -135,6 +135,13 @@ static int info_command(ags_cli_opts_t *o)
            (unsigned long long)t.kinds[2], (unsigned long long)t.kinds[3]);
     printf("instructions: %llu\n", (unsigned long long)t.instructions);
     printf("processes:    %zu%s\n", t.npids, t.more_pids ? "+" : "");
+    if (t.threads)
+        printf("threads:      %llu (processes and their threads, from the tids of the accesses)\n",
+               (unsigned long long)t.threads);
+    if (o->is_trace[0] && ags_reader_truncated(src.r))
+        printf("truncated:    yes (%s)\n", ags_reader_truncated(src.r) == AGS_TRUNC_LIMIT
+                                               ? "the recording stopped at --max-instructions"
+                                               : "the recording was stopped by a signal");
     printf("pages:        %llu touched (4 KiB), footprint %.1f MiB\n", (unsigned long long)t.pages,
            (double)t.pages * 4096 / (1 << 20));
     if (t.types[AGS_EV_ACCESS])
@@ -207,6 +214,15 @@ int main(int argc, char **argv)
     o.cmdline = cmdline;
     int rest = 0;
     ags_cli_parse(&o, argc, argv, 2, &rest);
+    if ((command & CMD_SIM) && rest) { /* compare/run -- CMD ARGS...: simulate CMD while it runs */
+        if (rest >= argc)
+            ags_cli_die(EXIT_USAGE, "%s: a command goes after --", cmd);
+        if (o.ninputs == AGS_CLI_MAX_INPUTS)
+            ags_cli_die(EXIT_USAGE, "too many inputs (at most %d)", AGS_CLI_MAX_INPUTS);
+        o.live_cmd = argv + rest;
+        o.is_trace[o.ninputs] = AGS_CLI_LIVE;
+        o.inputs[o.ninputs++] = argv[rest];
+    }
     switch (command) {
     case CMD_COMPARE:
         return ags_cli_run(&o);

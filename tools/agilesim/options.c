@@ -572,7 +572,7 @@ void ags_cli_parse(ags_cli_opts_t *o, int argc, char **argv, int first, int *res
 {
     for (int i = first; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "--") && o->command == CMD_RECORD) {
+        if (!strcmp(a, "--") && (o->command & (CMD_RECORD | CMD_SIM))) {
             *rest = i + 1;
             return;
         }

@@ -518,6 +518,22 @@ static void progress(rec_t *r, double t0, int final)
             ags_writer_bytes(r->w) / 1e6, final ? "\n" : "   ");
 }
 
+int ags_cli_record_check(char *msg, size_t len)
+{
+    char lib[PATH_MAX];
+    if (!on_path("valgrind")) {
+        snprintf(msg, len, "valgrind is not installed (make deps installs it)");
+        return -1;
+    }
+    if (tool_dir(lib, sizeof(lib))) {
+        snprintf(msg, len, "agilesim's Valgrind tool (agstrace) is not built: it needs the valgrind package's tool "
+                           "headers and libraries (make deps)%s; record --recorder lackey uses Lackey instead",
+                 getenv("AGILESIM_VALGRIND_LIB") ? ", or AGILESIM_VALGRIND_LIB names a folder without it" : "");
+        return -1;
+    }
+    return 0;
+}
+
 int ags_cli_record_vg(const ags_rec_opts_t *o, char **cmd, volatile sig_atomic_t *stop)
 {
     static rec_t rec;
@@ -525,14 +541,8 @@ int ags_cli_record_vg(const ags_rec_opts_t *o, char **cmd, volatile sig_atomic_t
     memset(r, 0, sizeof(*r));
     r->o = o;
     char lib[PATH_MAX];
-    if (!on_path("valgrind")) {
-        fprintf(stderr, "agilesim: record: valgrind is not installed (make deps installs it)\n");
-        return 1;
-    }
-    if (tool_dir(lib, sizeof(lib))) {
-        fprintf(stderr, "agilesim: record: agilesim's Valgrind tool (agstrace) is not built: it needs the valgrind "
-                        "package's tool headers and libraries (make deps)%s; --recorder lackey uses Lackey instead\n",
-                getenv("AGILESIM_VALGRIND_LIB") ? ", or AGILESIM_VALGRIND_LIB names a folder without it" : "");
+    if (ags_cli_record_check(r->msg, sizeof(r->msg)) || tool_dir(lib, sizeof(lib))) {
+        fprintf(stderr, "agilesim: record: %s\n", r->msg);
         return 1;
     }
     const char *tmp = getenv("TMPDIR");
@@ -567,7 +577,7 @@ int ags_cli_record_vg(const ags_rec_opts_t *o, char **cmd, volatile sig_atomic_t
     size_t n = 0;
     while (cmd[n])
         n++;
-    char **av = calloc(n + 8, sizeof(char *));
+    char **av = calloc(n + 9, sizeof(char *));
     char outopt[PATH_MAX + 32], libenv[PATH_MAX + 32];
     snprintf(outopt, sizeof(outopt), "--agilesim-out=%.4050s", r->fifo);
     snprintf(libenv, sizeof(libenv), "VALGRIND_LIB=%s", lib);
@@ -576,6 +586,7 @@ int ags_cli_record_vg(const ags_rec_opts_t *o, char **cmd, volatile sig_atomic_t
     av[k++] = "-q";
     av[k++] = "--tool=agstrace";
     av[k++] = "--trace-children=yes";
+    av[k++] = "--vgdb=no"; /* no gdbserver FIFOs in TMPDIR (left behind by a killed valgrind) */
     av[k++] = outopt;
     if (o->roi)
         av[k++] = "--roi=yes";
@@ -728,7 +739,8 @@ int ags_cli_record_vg(const ags_rec_opts_t *o, char **cmd, volatile sig_atomic_t
         r->err = 1;
     }
     if (r->err) {
-        fprintf(stderr, "%sagilesim: record: %s\n", show ? "\n" : "", r->msg);
+        if (!(o->out_fd >= 0 && *stop)) /* live: the simulator stopped reading */
+            fprintf(stderr, "%sagilesim: record: %s\n", show ? "\n" : "", r->msg);
         ags_writer_close(r->w, 0, NULL, 0);
         return 1;
     }

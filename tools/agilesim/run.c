@@ -2,8 +2,12 @@
  * Model notes: none. Output files are written to a temporary name and renamed when complete;
  * a failure or a signal removes them. */
 #define _DEFAULT_SOURCE /* realpath */
+#define _GNU_SOURCE
 #include "cli.h"
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +37,7 @@ static void check_outputs(const ags_cli_opts_t *o, ags_outfile_t *outs[3])
                 ags_cli_die(EXIT_USAGE, "%s and %s name the same file (%s)", outs[k]->opt, outs[i]->opt, outs[i]->path);
         for (size_t n = 0; n < o->ninputs; n++) {
             char in[4096];
-            if (o->is_trace[n] && strcmp(o->inputs[n], "-") && realpath(o->inputs[n], in) &&
+            if (o->is_trace[n] == 1 && strcmp(o->inputs[n], "-") && realpath(o->inputs[n], in) &&
                 !strcmp(in, ags_out_target(outs[i])))
                 ags_cli_die(EXIT_USAGE, "%s %s: is an input trace", outs[i]->opt, outs[i]->path);
         }
@@ -49,6 +53,44 @@ static const char *base_name(const char *p)
 }
 
 /* Open input i, or exit with status 2 and one line naming the problem. */
+/* compare/run -- CMD: a recorder process writes the trace into a pipe the simulator reads (the
+ * same events as recording to a file, then simulating it). */
+static int live_open(const ags_cli_opts_t *o, size_t i, ags_cli_source_t *src)
+{
+    int p[2];
+    char err[512];
+    src->name = base_name(o->live_cmd[0]);
+    if (pipe2(p, O_CLOEXEC))
+        ags_cli_die(1, "%s: pipe: %s", o->command_name, strerror(errno));
+    fflush(NULL);
+    pid_t c = fork();
+    if (c < 0)
+        ags_cli_die(1, "%s: fork: %s", o->command_name, strerror(errno));
+    if (c == 0) {
+        close(p[0]);
+        ags_rec_opts_t ro = { o->inputs[i], p[1], 0, 1, 0, 0, UINT64_MAX };
+        _exit(ags_cli_record_vg(&ro, o->live_cmd, &ags_cli_stop));
+    }
+    close(p[1]);
+    src->live_pid = c;
+    int rc = ags_reader_open_fd(p[0], o->inputs[i], AGS_FMT_AGT, &src->r, err, sizeof(err));
+    if (rc) {
+        kill(c, SIGTERM);
+        int st = 0;
+        while (waitpid(c, &st, 0) < 0 && errno == EINTR)
+            ;
+        src->live_pid = 0;
+        if (rc == AGS_E_INTR)
+            return rc;
+        ags_cli_out_abort_all();
+        if (WIFEXITED(st) && WEXITSTATUS(st)) /* the recorder said why */
+            exit(WEXITSTATUS(st) == EXIT_USAGE ? EXIT_USAGE : 1);
+        ags_cli_die(EXIT_USAGE, "%s", err);
+    }
+    ags_reader_set_va_bits(src->r, o->cfg.guest_levels == 5 ? 57 : 48);
+    return AGS_OK;
+}
+
 int ags_cli_source_open(const ags_cli_opts_t *o, size_t i, uint64_t accesses, ags_cli_source_t *src)
 {
     memset(src, 0, sizeof(*src));
@@ -59,6 +101,8 @@ int ags_cli_source_open(const ags_cli_opts_t *o, size_t i, uint64_t accesses, ag
         return AGS_OK;
     }
     char err[512];
+    if (o->is_trace[i] == AGS_CLI_LIVE)
+        return live_open(o, i, src);
     src->name = !strcmp(o->inputs[i], "-") ? "stdin" : base_name(o->inputs[i]);
     int rc = ags_reader_open(o->inputs[i], (ags_format_t)o->format, &src->r, err, sizeof(err));
     if (rc == AGS_E_INTR)
@@ -88,7 +132,14 @@ size_t ags_cli_source_next(ags_cli_source_t *src, ags_event_t *buf, size_t n, co
 void ags_cli_source_close(ags_cli_source_t *src)
 {
     ags_workload_destroy(src->w);
+    if (src->live_pid > 0)
+        kill(src->live_pid, SIGTERM); /* stopped early: the recorder stops the program (no-op if done) */
     ags_reader_close(src->r);
+    if (src->live_pid > 0) {
+        while (waitpid(src->live_pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+        src->live_pid = 0;
+    }
 }
 
 /* ------------------------------------------------------------------ running */
@@ -141,7 +192,11 @@ int ags_cli_run(ags_cli_opts_t *o)
         if (o->warmup_pct >= 0)
             ags_cli_die(EXIT_USAGE, "--warmup %g%%: a percentage applies to built-in workloads; give %s an access count",
                         o->warmup_pct, o->inputs[i]);
-        if (!strcmp(o->inputs[i], "-")) {
+        if (o->is_trace[i] == AGS_CLI_LIVE) {
+            char msg[512];
+            if (ags_cli_record_check(msg, sizeof(msg)))
+                ags_cli_die(1, "%s -- %s: %s", o->command_name, o->live_cmd[0], msg);
+        } else if (!strcmp(o->inputs[i], "-")) {
             if (stdin_inputs++)
                 ags_cli_die(EXIT_USAGE, "standard input ('-') can be read once only");
         } else if (access(o->inputs[i], R_OK)) {

@@ -1,0 +1,3 @@
+/* Runs until killed (a long recording to interrupt). */
+static volatile unsigned long sink;
+int main(void) { for (;;) sink++; }
