@@ -4,7 +4,7 @@ BUILD_CLANG ?= build-clang
 BUILD_ASAN  ?= build-asan
 JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps demo test test-gcc test-clang test-asan bench fuzz install clean
+.PHONY: all deps demo test test-gcc test-clang test-asan bench bench-record fuzz install clean
 
 # A plain library + CLI build needs only cmake, a C compiler and the zlib, xz and zstd headers.
 all: deps
@@ -50,6 +50,10 @@ test-asan: deps
 
 bench: all
 	./$(BUILD)/ags_bench
+
+# recording speed: agilesim's Valgrind tool vs the Lackey path vs the native program
+bench-record: all
+	bash bench/record.sh $(BUILD)
 
 # PREFIX=/usr/local by default: the library, headers, CLI and agilesim.pc
 PREFIX ?= /usr/local

@@ -46,6 +46,14 @@ expect "threads: events" "$(events "$T/thr.agt")" "fork 0 exec 0 exit 1"
 "$B" record --recorder lackey --quiet -o "$T/lk.agt" -- bash -c 'ls /; date' > /dev/null || no "record --recorder lackey"
 expect "lackey bash -c: events" "$(events "$T/lk.agt")" "fork 1 exec 2 exit 2"
 
+# the tool and Lackey record the same accesses and address-space events of a single process
+# (given the same environment: the tool's runs carry VALGRIND_LIB, a few loader instructions more)
+"$B" record --quiet -o "$T/r1.agt" -- "$T/roi" > /dev/null || no "record roi"
+VALGRIND_LIB="$(dirname "$(realpath "$B")")/vglib" "$B" record --recorder lackey --quiet -o "$T/r2.agt" -- "$T/roi" > /dev/null ||
+  no "record --recorder lackey roi"
+same() { "$B" info "$1" | grep -v -e '^trace:' -e '^threads:'; }
+expect "agstrace == lackey (single process)" "$(same "$T/r1.agt")" "$(same "$T/r2.agt")"
+
 # --- compare -- CMD: simulated while it runs, equal to recording and then simulating
 strip() { python3 -c "
 import json,sys

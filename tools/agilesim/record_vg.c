@@ -750,7 +750,8 @@ int ags_cli_record_vg(const ags_rec_opts_t *o, char **cmd, volatile sig_atomic_t
         progress(r, t0, 1);
     uint64_t bytes = ags_writer_bytes(r->w);
     if (ags_writer_close(r->w, !rc, err, sizeof(err))) {
-        fprintf(stderr, "agilesim: %s\n", err);
+        if (!(o->out_fd >= 0 && *stop)) /* live: the simulator stopped reading */
+            fprintf(stderr, "agilesim: %s\n", err);
         return 1;
     }
     if (!o->quiet) {
