@@ -18,7 +18,7 @@ events() { "$B" info "$1" | sed -n 's/^address-space events: //p' | grep -o 'for
 if ! command -v valgrind >/dev/null; then echo "SKIP: valgrind is not installed"; exit 0; fi
 P="$S/tests/cli/progs"
 for p in threads spawn roi spin; do
-  "$CC" -O1 -pthread -I"$S/include" -o "$T/$p" "$P/$p.c" || { no "build $p"; exit 1; }
+  "$CC" -O1 -gdwarf-4 -pthread -I"$S/include" -o "$T/$p" "$P/$p.c" || { no "build $p"; exit 1; }
 done
 # the real interpreter, not a shim script (a shim would be traced as one more process)
 PY=$(python3 -c 'import os,sys; print(os.path.realpath(sys.executable))')

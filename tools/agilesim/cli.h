@@ -46,6 +46,7 @@ typedef struct {
 } ags_cli_opts_t;
 
 extern volatile sig_atomic_t ags_cli_stop;
+extern volatile sig_atomic_t ags_cli_nsignals; /* how many stop signals arrived */
 
 /* Print "agilesim: MESSAGE", remove every half-written output, exit with `code`. */
 void ags_cli_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));

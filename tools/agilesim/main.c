@@ -11,7 +11,8 @@
 #include <unistd.h>
 
 volatile sig_atomic_t ags_cli_stop;
-static void on_signal(int sig) { ags_cli_stop = sig; }
+volatile sig_atomic_t ags_cli_nsignals;
+static void on_signal(int sig) { ags_cli_stop = sig; ags_cli_nsignals++; }
 
 /* SIGINT, SIGTERM and SIGHUP stop the run: the statistics so far are reported (exit 130). A
  * signal inherited as ignored (nohup) stays ignored. SIGPIPE is ignored: a failed write is an

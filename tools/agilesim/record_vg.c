@@ -46,6 +46,7 @@ typedef struct proc {
     uint32_t pid, tid;
     struct proc *parent;
     int started, placed, ended, done, images, lost;
+    int exit_seen;                       /* its exit record has arrived: later chunks of the pid are a new process */
     blk_t *head, *tail;                  /* queued in memory (newer than the spool) */
     blk_t *rblk;                         /* being consumed */
     uint32_t rpos;
@@ -108,11 +109,12 @@ static proc_t *proc_new(rec_t *r, uint32_t pid)
     return p;
 }
 
-/* The live process of this pid: the newest whose stream has not ended. */
+/* The live process of this pid: the newest whose exit record has not arrived (a pid the kernel
+ * reuses later is a new process). */
 static proc_t *proc_find(rec_t *r, uint32_t pid)
 {
     for (size_t i = r->nprocs; i-- > 0;)
-        if (r->procs[i]->pid == pid && !r->procs[i]->ended)
+        if (r->procs[i]->pid == pid && !r->procs[i]->exit_seen)
             return r->procs[i];
     return NULL;
 }
@@ -358,9 +360,12 @@ static int run_records(rec_t *r, int eof)
             case AGS_VGS_FORK:
                 if (na >= 1) {
                     uint32_t cpid = (uint32_t)a[0];
-                    proc_t *c = proc_find(r, cpid);
-                    if (c && c->placed)
-                        c = NULL; /* a stale entry of a reused pid */
+                    /* the child's whole stream (exit included) may have arrived before this
+                     * record: the newest entry of the pid that no fork has placed yet */
+                    proc_t *c = NULL;
+                    for (size_t i = r->nprocs; i-- > 0 && !c;)
+                        if (r->procs[i]->pid == cpid && !r->procs[i]->placed)
+                            c = r->procs[i];
                     if (!c && !(c = proc_new(r, cpid))) {
                         rfail(r, "out of memory");
                         return 0;
@@ -446,7 +451,7 @@ static void pump(rec_t *r, int eof)
 static void take_chunk(rec_t *r, uint32_t pid, const uint64_t *w, uint32_t n)
 {
     proc_t *p = proc_find(r, pid);
-    if (!p || (p->done && p->ended)) {
+    if (!p) {
         p = proc_new(r, pid);
         if (!p) {
             rfail(r, "out of memory");
@@ -454,7 +459,19 @@ static void take_chunk(rec_t *r, uint32_t pid, const uint64_t *w, uint32_t n)
         }
     }
     p->started = 1;
+    if (getenv("AGS_RECORD_DEBUG"))
+        for (uint32_t i = 0; i < n; i++)
+            if (!(w[i] >> 56)) {
+                fprintf(stderr, "chunk pid %u proc %p ctl %u args %u:", pid, (void *)p, (unsigned)(w[i] & 0xff), (unsigned)((w[i] >> 8) & 0xff));
+                for (unsigned k = 0; k < ((w[i] >> 8) & 0xff); k++)
+                    fprintf(stderr, " %llx", (unsigned long long)w[i + 1 + k]);
+                fputc('\n', stderr);
+                i += (uint32_t)((w[i] >> 8) & 0xff);
+            }
     enqueue(r, p, w, n);
+    /* the tool flushes right after a process's exit record: it ends the chunk */
+    if (n >= 2 && w[n - 2] == AGS_VGS_CTL(AGS_VGS_EXIT, 1))
+        p->exit_seen = 1;
 }
 
 /* ------------------------------------------------------------------ finding the tool */
@@ -509,6 +526,23 @@ static int on_path(const char *prog)
 }
 
 /* ------------------------------------------------------------------ the recorder */
+
+/* Signal valgrind and every traced process: their process group, or (sharing ours) each live
+ * traced pid that is still in our group (never another process that reused a pid). */
+static void stop_all(rec_t *r, pid_t child, int own_group, int sig)
+{
+    if (own_group) {
+        kill(-child, sig);
+        return;
+    }
+    kill(child, sig);
+    pid_t me = getpgrp();
+    for (size_t i = 0; i < r->nprocs; i++) {
+        proc_t *p = r->procs[i];
+        if (!p->exit_seen && p->pid > 1 && getpgid((pid_t)p->pid) == me)
+            kill((pid_t)p->pid, sig);
+    }
+}
 
 static void progress(rec_t *r, double t0, int final)
 {
@@ -598,12 +632,16 @@ int ags_cli_record_vg(const ags_rec_opts_t *o, char **cmd, volatile sig_atomic_t
         fprintf(stderr, "agilesim: record: %s\n", strerror(errno));
         return 1;
     }
+    /* A program reading the terminal must stay in the terminal's foreground group (else SIGTTIN
+     * stops it): then the traced processes are stopped one by one, by the pids they report. */
+    int own_group = !isatty(0);
     sigset_t all, old;
     sigfillset(&all);
     sigprocmask(SIG_BLOCK, &all, &old);
     pid_t child = fork();
     if (child == 0) {
-        setpgid(0, 0); /* valgrind and the traced processes: one group to stop */
+        if (own_group)
+            setpgid(0, 0); /* valgrind and the traced processes: one group to stop */
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
         signal(SIGHUP, SIG_DFL);
@@ -617,7 +655,7 @@ int ags_cli_record_vg(const ags_rec_opts_t *o, char **cmd, volatile sig_atomic_t
             _exit(127);
         _exit(127);
     }
-    if (child > 0)
+    if (child > 0 && own_group)
         setpgid(child, child);
     sigprocmask(SIG_SETMASK, &old, NULL);
     close(ep[1]);
@@ -685,12 +723,14 @@ int ags_cli_record_vg(const ags_rec_opts_t *o, char **cmd, volatile sig_atomic_t
             keep = -1;
         }
         if ((*stop || r->limit_hit) && !killed) {
-            kill(-child, SIGTERM);
+            stop_all(r, child, own_group, SIGTERM);
             killed = 1;
             t_stop = mono();
-        } else if (killed == 1 && (mono() - t_stop > 2.0 || *stop > 1)) {
-            kill(-child, SIGKILL);
+        } else if (killed == 1 && (mono() - t_stop > 2.0 || ags_cli_nsignals > 1)) {
+            stop_all(r, child, own_group, SIGKILL);
             killed = 2;
+        } else if (killed == 2 && mono() - t_stop > 5.0) {
+            break; /* a traced process left the group (setsid) and keeps the FIFO open */
         }
         if (show && mono() - t_prog > 1.0) {
             t_prog = mono();
@@ -700,7 +740,7 @@ int ags_cli_record_vg(const ags_rec_opts_t *o, char **cmd, volatile sig_atomic_t
     if (!buf)
         rfail(r, "out of memory");
     if (r->err) { /* stop the traced processes; never leave them behind */
-        kill(-child, SIGKILL);
+        stop_all(r, child, own_group, SIGKILL);
         if (!exited)
             waitpid(child, &wst, 0);
     } else {

@@ -256,16 +256,21 @@ static void flush_events(IRSB *sb)
     n_events = 0;
 }
 
-static void add_ir(IRSB *sb, Addr iaddr, Int len)
+static void add_event(IRSB *sb, Int kind, IRExpr *addr, Int size, IRExpr *guard, Addr iaddr)
 {
     if (n_events == N_EVENTS)
         flush_events(sb);
     ev_t *e = &events[n_events++];
-    e->kind = EV_IR;
-    e->addr = NULL;
-    e->size = len;
-    e->guard = NULL;
+    e->kind = kind;
+    e->addr = addr;
+    e->size = size;
+    e->guard = guard;
     e->iaddr = iaddr;
+}
+
+static void add_ir(IRSB *sb, Addr iaddr, Int len)
+{
+    add_event(sb, EV_IR, NULL, len, NULL, iaddr);
 }
 
 static void add_data(IRSB *sb, Int kind, IRExpr *addr, Int size, IRExpr *guard)
@@ -279,14 +284,7 @@ static void add_data(IRSB *sb, Int kind, IRExpr *addr, Int size, IRExpr *guard)
             return;
         }
     }
-    if (n_events == N_EVENTS)
-        flush_events(sb);
-    ev_t *e = &events[n_events++];
-    e->kind = kind;
-    e->addr = addr;
-    e->size = size;
-    e->guard = guard;
-    e->iaddr = 0;
+    add_event(sb, kind, addr, size, guard, 0);
 }
 
 static IRSB *ags_instrument(VgCallbackClosure *closure, IRSB *in, const VexGuestLayout *layout,
