@@ -331,13 +331,15 @@ static inline __attribute__((always_inline)) int translate(ags_sim_t *s, uint64_
 static __attribute__((noinline)) int translate_next_page(ags_sim_t *s, uint64_t va, unsigned size, int ifetch,
                                                          int is_store, int check)
 {
+    /* va is the trace's address (not yet masked): the next page must be canonical too (an
+     * access at 0x7ffffffffff8 of 16 bytes runs into the non-canonical hole) */
     uint64_t next = (va | (AGS_PAGE_SIZE - 1)) + 1;
-    if (next & ~s->va_mask) {
+    if (!ags_canonical(next, s->va_bits)) {
         ags_sim_set_err(s, "access at 0x%llx (%u bytes) runs off the address space", (unsigned long long)va, size);
         return AGS_E_NONCANON;
     }
     s->page_crossings++;
-    return translate(s, next, ifetch, is_store, check);
+    return translate(s, next & s->va_mask, ifetch, is_store, check);
 }
 
 static inline __attribute__((always_inline)) int do_access(ags_sim_t *s, const ags_event_t *ev, int check)
@@ -360,7 +362,7 @@ static inline __attribute__((always_inline)) int do_access(ags_sim_t *s, const a
     int rc = translate(s, va, ifetch, is_store, check);
     /* an access that crosses into the next page needs that page's translation too */
     if (AGS_UNLIKELY((va & (AGS_PAGE_SIZE - 1)) + ev->size > AGS_PAGE_SIZE) && !rc)
-        rc = translate_next_page(s, va, ev->size, ifetch, is_store, check);
+        rc = translate_next_page(s, ev->addr, ev->size, ifetch, is_store, check);
     return rc;
 }
 

@@ -53,6 +53,16 @@ int ags_agt_read_header(ags_reader_t *r)
         ags_rd_err(r, AGS_E_FORMAT, "byte 8: .agt version %u, this agilesim reads version %u", ver, AGT_VERSION);
         return AGS_E_FORMAT;
     }
+    uint32_t flags = (uint32_t)(h[12] | h[13] << 8 | h[14] << 16 | (uint32_t)h[15] << 24);
+    if (flags & ~AGT_FLAG_ZSTD) {
+        ags_rd_err(r, AGS_E_FORMAT, "byte 12: unknown .agt flags 0x%x (this agilesim knows 0x%x)", flags, AGT_FLAG_ZSTD);
+        return AGS_E_FORMAT;
+    }
+    for (int i = 48; i < AGT_HEADER_SIZE; i++)
+        if (h[i]) {
+            ags_rd_err(r, AGS_E_FORMAT, "byte %d: reserved header byte is 0x%02x, not 0", i, h[i]);
+            return AGS_E_FORMAT;
+        }
     r->count_hint = agt_get_u64le(h + 16);
     r->b.pos += AGT_HEADER_SIZE;
     r->hashed = r->b.base + r->b.pos;
@@ -107,13 +117,15 @@ size_t ags_agt_next(ags_reader_t *r, ags_event_t *out, size_t n)
                     v |= (uint64_t)(*q & 0x7f) << sh;
                 }
                 unsigned kind = tag & 3;
-                uint64_t addr;
-                if (kind == AGS_ACC_IFETCH)
-                    addr = pa0 += (uint64_t)agt_unzigzag(v);
-                else
-                    addr = pa1 += (uint64_t)agt_unzigzag(v);
+                /* the previous address is updated only once the record is known good: the
+                 * checked path re-decodes a bad record from the same state */
+                uint64_t addr = (kind == AGS_ACC_IFETCH ? pa0 : pa1) + (uint64_t)agt_unzigzag(v);
                 if (!ags_canonical(addr, r->va_bits))
                     goto slow;
+                if (kind == AGS_ACC_IFETCH)
+                    pa0 = addr;
+                else
+                    pa1 = addr;
                 ags_event_t *e = &out[k++];
                 e->type = AGS_EV_ACCESS;
                 e->kind = (uint8_t)kind;

@@ -113,8 +113,14 @@ static int lk_syscall(ags_reader_t *r, const char *s, const char *e)
     ap++;
     for (int i = 0; i < 6; i++) {
         const char *q = parse_num(ap, e, &a[i]);
-        if (!q)
+        if (!q) {
+            while (ap < e && *ap == ' ')
+                ap++;
+            if (ap < e && isdigit((unsigned char)*ap)) /* a number that does not fit in 64 bits */
+                return ags_rd_err(r, AGS_E_FORMAT, "line %llu: sys_%s argument %d out of range", (unsigned long long)r->line,
+                                  name, i + 1), AGS_UNIT_ERR;
             break;
+        }
         while (q < e && *q == ' ')
             q++;
         if (q < e && *q == ',')

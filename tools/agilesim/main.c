@@ -54,8 +54,11 @@ static int pump_to_writer(ags_cli_source_t *src, ags_writer_t *w, const char *ou
         ags_cli_die(1, "out of memory");
     while (!ags_cli_stop && (n = ags_cli_source_next(src, buf, 4096, &rerr)) > 0) {
         if (ags_writer_write(w, buf, n)) {
+            char werr[600] = "";
             free(buf);
-            ags_writer_close(w, 0, NULL, 0);
+            ags_writer_close(w, 0, werr, sizeof(werr));
+            if (werr[0])
+                ags_cli_die(1, "%s", werr);
             ags_cli_die(1, "%s: write failed", out);
         }
         *events += n;
