@@ -587,8 +587,13 @@ int ags_guest_mremap(ags_guest_t *g, ags_proc_t *p, uint64_t old, uint64_t oldle
     size_t nmv = 0, capmv = 0;
     for (uint64_t a = old; a < old + keep; a += AGS_PAGE_SIZE) {
         ags_gxlate_t x;
-        if (!ags_guest_xlate(g, p, a, &x))
+        if (!ags_guest_xlate(g, p, a, &x)) {
+            /* skip the whole subtree that is missing (a huge sparse range costs its mapped
+             * leaves, not its size in pages) */
+            uint64_t sz = 1ULL << ags_pt_shift(x.leaf_level);
+            a = (a & ~(sz - 1)) + sz - AGS_PAGE_SIZE;
             continue;
+        }
         if (ags_grow((void **)&mv, &capmv, sizeof(moved_t), nmv)) {
             free(mv);
             return AGS_E_NOMEM;

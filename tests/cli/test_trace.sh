@@ -81,6 +81,18 @@ else
   no "valgrind missing"
 fi
 
+# --- pathological events finish at once: a 64 TiB mremap of a sparse range (its mapped leaves are
+# moved, not its 2^34 pages) and an access retiring 2^32-1 instructions with --interval 1000
+# (the next interval is computed, not stepped to). The timeout only detects a hang.
+PYTHONPATH="$(dirname "$0")/../tools" python3 -c "
+import agt, sys
+r = agt.event(1, 1, 0, 0x10000000, 1 << 20, 3) + b'\xff' + agt.varint(1) + agt.access(1, 0x10000000, icount=0xffffffff)
+r += agt.event(5, 1, 0, 0x10000000, 1 << 46, 0x400000000000, 1 << 46)
+agt.write(sys.argv[1], r, 3)" "$T/huge.agt"
+timeout 60 "$B" compare "$T/huge.agt" --quiet --interval 1000 --csv "$T/huge.csv" > /dev/null; rc=$?
+expect "huge mremap and icount: exit" $rc 0
+expect "huge icount: one interval row per mode" "$(grep -c "^interval," "$T/huge.csv")" 4
+
 # --- broken inputs: one line naming file and place, exit 2, no report written
 while IFS='|' read -r f msg; do
   case "$f" in ''|\#*) continue;; esac
