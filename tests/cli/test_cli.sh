@@ -223,5 +223,13 @@ for w in ("static", "compile"):
     assert c[(w, "agile")] <= 1.02 * best, (w, c[(w, "agile")], best)
 PY
 
+# under ulimit -v the reservation fails: one line naming RLIMIT_AS, exit 1
+# (ASan reserves its own shadow memory and cannot start under a small limit: not run there)
+if ! nm -C "$B" 2>/dev/null | grep -q __asan_init; then
+  (ulimit -v 4000000; "$B" compare gups --accesses 1000 --quiet > /dev/null 2> "$T/e"); rc=$?
+  [ $rc -eq 1 ] && [ "$(wc -l < "$T/e")" -eq 1 ] && grep -q "RLIMIT_AS (ulimit -v 4000000 KiB)" "$T/e" && ok ||
+    no "ulimit -v: rc=$rc $(cat "$T/e")"
+fi
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

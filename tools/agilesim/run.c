@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,6 +145,27 @@ void ags_cli_source_close(ags_cli_source_t *src)
 
 /* ------------------------------------------------------------------ running */
 
+/* The simulator reserves (MAP_NORESERVE) 8 TiB of address space for page-table storage, of which
+ * it touches only what the page tables use: name what refuses the reservation. */
+static void nomem_cause(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+        ags_cli_die(1, "cannot create the simulator: its 8 TiB address-space reservation (only page-table pages are "
+                       "ever touched) exceeds RLIMIT_AS (ulimit -v %llu KiB); run with ulimit -v unlimited",
+                    (unsigned long long)rl.rlim_cur / 1024);
+    FILE *f = fopen("/proc/sys/vm/overcommit_memory", "r");
+    int mode = -1;
+    if (f) {
+        if (fscanf(f, "%d", &mode) != 1)
+            mode = -1;
+        fclose(f);
+    }
+    if (mode == 2)
+        ags_cli_die(1, "cannot create the simulator: vm.overcommit_memory=2 refuses its 8 TiB MAP_NORESERVE "
+                       "address-space reservation (only page-table pages are ever touched); it needs mode 0 or 1");
+}
+
 static double now(void)
 {
     struct timespec ts;
@@ -248,6 +270,8 @@ int ags_cli_run(ags_cli_opts_t *o)
         int rc = ags_sim_create(&cfg, &sim);
         if (rc) {
             ags_cli_out_abort_all();
+            if (rc == AGS_E_NOMEM)
+                nomem_cause();
             ags_cli_die(1, "cannot create the simulator: %s", ags_strerror(rc));
         }
         if (ags_cli_source_open(o, wi, budget, &src)) {
