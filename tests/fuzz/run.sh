@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Build the libFuzzer targets (one per reader) and run each for FUZZ_SECONDS (default 60) on a
-# corpus seeded from tests/corpus. Findings are left in build-fuzz/ as crash-* files.
+# Build the libFuzzer targets (one per reader, the format detection, and the simulator under
+# --check) and run each for FUZZ_SECONDS (default 60) on a corpus seeded from tests/corpus. Findings are left in build-fuzz/ as crash-* files.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 command -v clang >/dev/null || { apt-get update -qq && apt-get install -y -qq clang; }
@@ -9,9 +9,9 @@ OUT=build-fuzz
 mkdir -p "$OUT"
 SRC=$(ls src/*/*.c src/*.c)
 ZSTD_LIBS="-lzstd -llzma -lz -lm"
-i=0
-for fmt in agt lackey pinatrace champsim; do
-  i=$((i+1))
+i=-1
+for fmt in auto agt lackey pinatrace champsim; do
+  i=$((i+1)) # 0: the format is detected from the content
   clang -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -std=c11 \
     -D_POSIX_C_SOURCE=200809L -D_GNU_SOURCE -DAGS_VERSION='"fuzz"' -DAGS_FUZZ_FORMAT=$i \
     -Iinclude -Isrc tests/fuzz/fuzz_reader.c $SRC $ZSTD_LIBS -o "$OUT/fuzz_$fmt"
@@ -21,3 +21,9 @@ for fmt in agt lackey pinatrace champsim; do
   echo "== fuzz_$fmt: ${SECS}s"
   (cd "$OUT" && ./fuzz_$fmt -max_total_time=$SECS -max_len=8192 -rss_limit_mb=2048 corpus_$fmt 2>&1 | tail -3)
 done
+clang -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -std=c11 \
+  -D_POSIX_C_SOURCE=200809L -D_GNU_SOURCE -DAGS_VERSION='"fuzz"' \
+  -Iinclude -Isrc tests/fuzz/fuzz_sim.c $SRC $ZSTD_LIBS -o "$OUT/fuzz_sim"
+mkdir -p "$OUT/corpus_sim"
+echo "== fuzz_sim: ${SECS}s"
+(cd "$OUT" && ./fuzz_sim -max_total_time=$SECS -max_len=4096 -rss_limit_mb=4096 corpus_sim 2>&1 | tail -3)
