@@ -35,19 +35,70 @@ static const field_t cfg_fields[] = {
     F(warmup_instructions, F_U64), F(max_accesses, F_U64), F(max_instructions, F_U64),
 };
 
+/* The length of a valid UTF-8 sequence at s (1-4), or 0 (a stray, overlong or surrogate byte). */
+static int utf8_len(const unsigned char *s)
+{
+    unsigned c = s[0];
+    int n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+    if (n <= 1)
+        return n;
+    uint32_t cp = c & (0x7fu >> n);
+    for (int i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[i] & 0x3fu);
+    }
+    static const uint32_t min[5] = { 0, 0, 0x80, 0x800, 0x10000 };
+    if (cp < min[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
+/* A JSON string: escapes, and U+FFFD for bytes that are not UTF-8 (a file name may hold any). */
 static void json_str(FILE *f, const char *s)
 {
     fputc('"', f);
-    for (; s && *s; s++) {
+    while (s && *s) {
         unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
+        int n = utf8_len((const unsigned char *)s);
+        if (!n) {
+            fputs("\\ufffd", f);
+            s++;
+        } else if (c == '"' || c == '\\') {
             fprintf(f, "\\%c", c);
-        else if (c < 0x20)
+            s++;
+        } else if (c < 0x20 || c == 0x7f) {
             fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
+            s++;
+        } else {
+            fwrite(s, 1, (size_t)n, f);
+            s += n;
+        }
     }
     fputc('"', f);
+}
+
+/* Text in SVG/XML: &, <, >, quotes escaped; control characters and non-UTF-8 bytes as U+FFFD. */
+static void xml_str(FILE *f, const char *s)
+{
+    while (s && *s) {
+        unsigned char c = (unsigned char)*s;
+        int n = utf8_len((const unsigned char *)s);
+        if (!n || (c < 0x20 && c != '\t') || c == 0x7f) {
+            fputs("&#xfffd;", f);
+            s++;
+            continue;
+        }
+        switch (c) {
+        case '&': fputs("&amp;", f); break;
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&apos;", f); break;
+        default: fwrite(s, 1, (size_t)n, f); break;
+        }
+        s += n;
+    }
 }
 
 static void json_dbl(FILE *f, double d)
@@ -469,7 +520,9 @@ int ags_report_svg(FILE *f, const ags_report_t *r)
         if (ref <= 0)
             ref = 1;
         double gx = left + w * gw + gap / 2;
-        fprintf(f, "<g class=\"workload\" id=\"wl-%s\">\n", wls[w]);
+        fputs("<g class=\"workload\" id=\"wl-", f);
+        xml_str(f, wls[w]);
+        fputs("\">\n", f);
         unsigned k = 0;
         for (unsigned m = 0; m < AGS_MODE_COUNT; m++) {
             if (!(modes & (1u << m)))
@@ -486,9 +539,10 @@ int ags_report_svg(FILE *f, const ags_report_t *r)
                 double lo = AGS_MIN(acc / ref, maxn), hi = AGS_MIN((acc + v[p]) / ref, maxn);
                 double y0 = top + h - hi / maxn * h;
                 double hh = (hi - lo) / maxn * h;
-                fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
-                           "<title>%s %s %s: %.3g cycles</title></rect>\n",
-                        x0, y0, bw - 2, hh, colors[p], wls[w], ags_mode_name(x->mode), parts[p], v[p]);
+                fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"><title>",
+                        x0, y0, bw - 2, hh, colors[p]);
+                xml_str(f, wls[w]);
+                fprintf(f, " %s %s: %.3g cycles</title></rect>\n", ags_mode_name(x->mode), parts[p], v[p]);
                 acc += v[p];
             }
             if (acc / ref > maxn) /* cut bar: zig-zag mark and its value */
@@ -499,8 +553,10 @@ int ags_report_svg(FILE *f, const ags_report_t *r)
                        "transform=\"rotate(-60 %.1f %.0f)\">%s</text>\n",
                     x0 + bw / 2, top + h + 12, x0 + bw / 2, top + h + 12, ags_mode_name(x->mode));
         }
-        fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\" font-weight=\"bold\">%s</text>\n</g>\n",
-                gx + nm * bw / 2, top + h + 62, wls[w]);
+        fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\" font-weight=\"bold\">", gx + nm * bw / 2,
+                top + h + 62);
+        xml_str(f, wls[w]);
+        fputs("</text>\n</g>\n", f);
     }
     for (int p = 0; p < 4; p++) {
         double lx = left + nw * gw + 20, ly = top + 10 + p * 20;

@@ -81,6 +81,19 @@ else
   no "valgrind missing"
 fi
 
+# --- a trace name with bytes that are not UTF-8, markup and a comma: valid JSON, SVG and CSV
+N="$T/"$'odd\xff<&>"x,y.agt'
+cp "$T/m.agt" "$N"
+"$B" compare "$N" $Q --accesses 1000 --json "$T/odd.json" --svg "$T/odd.svg" --csv "$T/odd.csv" > /dev/null || no "odd name: compare"
+python3 -c "
+import json, sys, csv, xml.etree.ElementTree as ET
+d = json.load(open(sys.argv[1], encoding='utf-8'))
+assert d['runs'][0]['workload'] == 'odd\ufffd<&>\"x,y.agt', d['runs'][0]['workload']
+ET.parse(sys.argv[2])
+rows = list(csv.reader(open(sys.argv[3], encoding='utf-8', errors='replace')))
+assert all(len(r) == len(rows[0]) for r in rows), [len(r) for r in rows]
+" "$T/odd.json" "$T/odd.svg" "$T/odd.csv" && ok || no "odd name: JSON, SVG or CSV invalid"
+
 # --- pathological events finish at once: a 64 TiB mremap of a sparse range (its mapped leaves are
 # moved, not its 2^34 pages) and an access retiring 2^32-1 instructions with --interval 1000
 # (the next interval is computed, not stepped to). The timeout only detects a hang.
