@@ -31,7 +31,8 @@ struct ags_writer {
     uint16_t prev_size;
     uint32_t prev_icount, pid, tid;
     int pid_set, err;
-    int stream; /* an open descriptor: no header patch, no rename */
+    int stream;   /* an open descriptor: no rename */
+    int seekable; /* a stream into a regular file: the header's counts are patched at the end */
     char msg[4400];
 };
 
@@ -106,7 +107,7 @@ static void header(ags_writer_t *w, uint8_t *h)
     memcpy(h, AGT_MAGIC, 8);
     h[8] = AGT_VERSION;
     h[12] = w->zstd ? AGT_FLAG_ZSTD : 0;
-    int trailer_only = w->zstd || w->stream;
+    int trailer_only = w->zstd || (w->stream && !w->seekable);
     agt_put_u64le(h + 16, trailer_only ? 0 : w->records);
     agt_put_u64le(h + 24, trailer_only ? 0 : w->accesses);
     agt_put_u64le(h + 32, trailer_only ? 0 : w->instructions);
@@ -152,6 +153,8 @@ int ags_writer_open_fd(int fd, const char *name, int zstd, ags_writer_t **out, c
     snprintf(w->path, sizeof(w->path), "%s", name);
     w->fd = fd;
     w->stream = 1;
+    struct stat st;
+    w->seekable = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && lseek(fd, 0, SEEK_CUR) == 0;
     return writer_start(w, zstd, out, err, errlen);
 }
 
@@ -254,7 +257,7 @@ int ags_writer_close(ags_writer_t *w, int commit, char *err, size_t errlen)
         agt_put_u64le(ck, agt_hash_final(&w->hash));
         if (emit(w, w->buf, w->len, 0) || emit(w, ck, 8, 1))
             rc = AGS_E_IO;
-        if (!rc && !w->zstd && !w->stream) {
+        if (!rc && !w->zstd && (!w->stream || w->seekable)) {
             uint8_t h[AGT_HEADER_SIZE];
             header(w, h);
             agt_put_u64le(h + 40, agt_get_u64le(ck));

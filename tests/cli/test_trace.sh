@@ -81,6 +81,23 @@ else
   no "valgrind missing"
 fi
 
+# --- convert's output follows the rules of every output: '-' is standard output, a symlink's
+# target is replaced (the link stays), a FIFO is written through, a directory or the input refused
+"$B" convert mixed - --accesses 1000 --quiet | "$B" info - > "$T/ci.txt" && grep -q "^accesses:     1000 " "$T/ci.txt" && ok ||
+  no "convert to -: $(cat "$T/ci.txt")"
+ln -s "$T/target.agt" "$T/link.agt"
+"$B" convert mixed "$T/link.agt" --accesses 1000 --quiet && [ -L "$T/link.agt" ] && [ -f "$T/target.agt" ] && ok ||
+  no "convert through a symlink"
+"$B" convert "$T/target.agt" "$T/target.agt" 2> "$T/e"; rc=$?
+[ $rc -eq 2 ] && grep -q "is the input trace" "$T/e" && "$B" info "$T/target.agt" > /dev/null && ok || no "convert onto its input: rc=$rc $(cat "$T/e")"
+"$B" convert mixed "$T" --accesses 10 2> "$T/e"; rc=$?
+[ $rc -eq 2 ] && grep -q "is a directory" "$T/e" && ok || no "convert to a directory: rc=$rc $(cat "$T/e")"
+mkfifo "$T/fifo"
+cat "$T/fifo" > "$T/fromfifo.agt" & cpid=$!
+"$B" convert mixed "$T/fifo" --accesses 1000 --quiet; wait $cpid
+[ -p "$T/fifo" ] && "$B" info "$T/fromfifo.agt" | grep -q "^accesses:     1000 " && ok || no "convert to a FIFO"
+ls "$T"/*.tmp.* > /dev/null 2>&1 && no "convert left temporary files" || ok
+
 # --- a trace name with bytes that are not UTF-8, markup and a comma: valid JSON, SVG and CSV
 N="$T/"$'odd\xff<&>"x,y.agt'
 cp "$T/m.agt" "$N"

@@ -94,7 +94,8 @@ void ags_cli_source_close(ags_cli_source_t *src);
 /* record_vg.c: agilesim record with agilesim's Valgrind tool */
 typedef struct {
     const char *output;         /* the .agt file (or, with out_fd >= 0, its name in messages) */
-    int out_fd;                 /* >= 0: write the trace to this descriptor (a pipe) */
+    int out_fd;                 /* >= 0: write the trace to this descriptor (the writer owns it) */
+    int live;                   /* the descriptor is a pipe to the simulator (compare/run -- CMD) */
     int zstd, quiet, roi;
     uint64_t skip_instructions, max_instructions;
 } ags_rec_opts_t;

@@ -1,6 +1,7 @@
 /* agilesim — command-line tool: dispatch, convert, info, record. The only place that prints or
  * exits. Options are in options.c, compare/run in run.c, the recorder in record.c.
  * Model notes: none. */
+#define _DEFAULT_SOURCE /* realpath */
 #include "cli.h"
 #include <errno.h>
 #include <signal.h>
@@ -44,7 +45,7 @@ void ags_cli_die(int code, const char *fmt, ...)
 
 /* ------------------------------------------------------------------ convert, info, record */
 
-static int pump_to_writer(ags_cli_source_t *src, ags_writer_t *w, const char *out, uint64_t *events)
+static int pump_to_writer(ags_cli_source_t *src, ags_writer_t *w, const char *out, uint64_t *events, ags_outfile_t *of)
 {
     ags_event_t *buf = malloc(4096 * sizeof(ags_event_t));
     size_t n;
@@ -57,6 +58,7 @@ static int pump_to_writer(ags_cli_source_t *src, ags_writer_t *w, const char *ou
             char werr[600] = "";
             free(buf);
             ags_writer_close(w, 0, werr, sizeof(werr));
+            ags_out_abort(of);
             if (werr[0])
                 ags_cli_die(1, "%s", werr);
             ags_cli_die(1, "%s: write failed", out);
@@ -72,6 +74,28 @@ static int pump_to_writer(ags_cli_source_t *src, ags_writer_t *w, const char *ou
     return 0;
 }
 
+/* An .agt output (convert, record): the rules of every output (outfile.c): never half-written,
+ * '-' is standard output, a symlink's target is replaced, a FIFO or device written through, a
+ * directory or an input refused. Returns the descriptor for the writer (its own copy). */
+static int trace_out_open(ags_outfile_t *of, const char *out, const ags_cli_opts_t *o, const char *input)
+{
+    ags_out_open(of, out, "-o");
+    char in[4096];
+    if (input && strcmp(input, "-") && of->kind != AGS_OUT_STDOUT && realpath(input, in) &&
+        !strcmp(in, ags_out_target(of)))
+        ags_cli_die(EXIT_USAGE, "-o %s: is the input trace", out);
+    if (of->kind == AGS_OUT_STDOUT && isatty(1))
+        ags_cli_die(EXIT_USAGE, "-o %s: standard output is a terminal; redirect it or name a file", out);
+    FILE *f = ags_out_stream(of);
+    int fd = f ? dup(fileno(f)) : -1;
+    if (fd < 0) {
+        ags_out_abort(of);
+        ags_cli_die(EXIT_USAGE, "-o %s: cannot write there: %s", out, strerror(errno));
+    }
+    (void)o;
+    return fd;
+}
+
 static int convert_command(ags_cli_opts_t *o)
 {
     const char *out = o->output;
@@ -81,26 +105,40 @@ static int convert_command(ags_cli_opts_t *o)
     }
     if (o->ninputs != 1 || !out)
         ags_cli_die(EXIT_USAGE, "convert: usage: agilesim convert IN OUT.agt [--format F] [--zstd]");
+    ags_outfile_t of;
+    int fd = trace_out_open(&of, out, o, o->is_trace[0] == 1 ? o->inputs[0] : NULL);
     ags_cli_source_t src;
-    if (ags_cli_source_open(o, 0, o->accesses, &src))
+    if (ags_cli_source_open(o, 0, o->accesses, &src)) {
+        close(fd);
+        ags_out_abort(&of);
         return EXIT_SIGNAL;
+    }
     ags_writer_t *w;
     char err[512];
-    if (ags_writer_open(out, o->zstd, &w, err, sizeof(err)))
+    if (ags_writer_open_fd(fd, out, o->zstd, &w, err, sizeof(err))) {
+        ags_out_abort(&of);
         ags_cli_die(EXIT_USAGE, "%s", err);
+    }
     uint64_t events;
     ags_cli_install_signals();
-    int rc = pump_to_writer(&src, w, out, &events);
+    int rc = pump_to_writer(&src, w, out, &events, &of);
     ags_cli_source_close(&src);
-    if (rc)
+    if (rc) {
+        ags_out_abort(&of);
         return rc;
+    }
     if (ags_cli_stop) {
         ags_writer_close(w, 0, NULL, 0);
+        ags_out_abort(&of);
         fprintf(stderr, "agilesim: interrupted; %s not written\n", out);
         return EXIT_SIGNAL;
     }
-    if (ags_writer_close(w, 1, err, sizeof(err)))
+    if (ags_writer_close(w, 1, err, sizeof(err))) {
+        ags_out_abort(&of);
         ags_cli_die(1, "%s", err);
+    }
+    if (ags_out_commit(&of))
+        return 1;
     if (!o->quiet)
         fprintf(stderr, "agilesim: wrote %llu events to %s\n", (unsigned long long)events, out);
     return 0;
@@ -168,8 +206,14 @@ static int record_command(ags_cli_opts_t *o, char **cmd)
             ags_cli_die(EXIT_USAGE, "record: --roi, --skip-instructions and --max-instructions need --recorder agstrace");
         return ags_cli_record(o->output, o->zstd, o->quiet, cmd, &ags_cli_stop);
     }
-    ags_rec_opts_t ro = { o->output, -1, o->zstd, o->quiet, o->roi, o->skip_instructions, o->max_instructions };
-    return ags_cli_record_vg(&ro, cmd, &ags_cli_stop);
+    ags_outfile_t of;
+    int fd = trace_out_open(&of, o->output, o, NULL);
+    ags_rec_opts_t ro = { o->output, fd, 0, o->zstd, o->quiet, o->roi, o->skip_instructions, o->max_instructions };
+    int rc = ags_cli_record_vg(&ro, cmd, &ags_cli_stop);
+    if (rc == 0 || rc == EXIT_SIGNAL) /* a recording cut short is a valid trace, marked truncated */
+        return ags_out_commit(&of) ? 1 : rc;
+    ags_out_abort(&of);
+    return rc;
 }
 
 int main(int argc, char **argv)

@@ -779,7 +779,7 @@ int ags_cli_record_vg(const ags_rec_opts_t *o, char **cmd, volatile sig_atomic_t
         r->err = 1;
     }
     if (r->err) {
-        if (!(o->out_fd >= 0 && *stop)) /* live: the simulator stopped reading */
+        if (!(o->live && *stop)) /* live: the simulator stopped reading */
             fprintf(stderr, "%sagilesim: record: %s\n", show ? "\n" : "", r->msg);
         ags_writer_close(r->w, 0, NULL, 0);
         return 1;
@@ -790,7 +790,7 @@ int ags_cli_record_vg(const ags_rec_opts_t *o, char **cmd, volatile sig_atomic_t
         progress(r, t0, 1);
     uint64_t bytes = ags_writer_bytes(r->w);
     if (ags_writer_close(r->w, !rc, err, sizeof(err))) {
-        if (!(o->out_fd >= 0 && *stop)) /* live: the simulator stopped reading */
+        if (!(o->live && *stop)) /* live: the simulator stopped reading */
             fprintf(stderr, "agilesim: %s\n", err);
         return 1;
     }

@@ -69,7 +69,7 @@ static int live_open(const ags_cli_opts_t *o, size_t i, ags_cli_source_t *src)
         ags_cli_die(1, "%s: fork: %s", o->command_name, strerror(errno));
     if (c == 0) {
         close(p[0]);
-        ags_rec_opts_t ro = { o->inputs[i], p[1], 0, 1, 0, 0, UINT64_MAX };
+        ags_rec_opts_t ro = { o->inputs[i], p[1], 1, 0, 1, 0, 0, UINT64_MAX };
         _exit(ags_cli_record_vg(&ro, o->live_cmd, &ags_cli_stop));
     }
     close(p[1]);
