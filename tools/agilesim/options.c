@@ -685,9 +685,10 @@ void ags_cli_usage(FILE *f)
           "commands:\n"
           "  compare [WORKLOAD|TRACE...]       run the selected modes in lockstep (default: all four, whole suite)\n"
           "  run --mode M [WORKLOAD|TRACE...]  one mode\n"
+          "  compare|run ... -- CMD ARGS...    also simulate CMD while it runs (recorded by agilesim's Valgrind tool)\n"
           "  convert IN OUT.agt                convert a trace (Lackey, pinatrace, ChampSim, .agt) or workload to .agt\n"
           "  info TRACE                        counts, footprint, pages touched, events, instructions\n"
-          "  record -o OUT.agt -- CMD ARGS...  run CMD under Valgrind, following its children, into an .agt trace\n"
+          "  record -o OUT.agt -- CMD ARGS...  run CMD under agilesim's Valgrind tool, following its children, into an .agt trace (zstd)\n"
           "  workloads                         list the built-in workloads\n"
           "  help, -h, --help                  this text\n"
           "  version, --version                the version\n\noptions (default in brackets):\n",
