@@ -223,6 +223,15 @@ for w in ("static", "compile"):
     assert c[(w, "agile")] <= 1.02 * best, (w, c[(w, "agile")], best)
 PY
 
+# per-command help: the synopsis and only that command's options (from the option table)
+"$B" compare --help > "$T/h.txt" && grep -q -- "^  --modes LIST" "$T/h.txt" && ! grep -q -- "--recorder" "$T/h.txt" && ok ||
+  no "compare --help"
+"$B" record -h > "$T/h.txt" && grep -q -- "^  --roi" "$T/h.txt" && ! grep -q -- "--modes" "$T/h.txt" && ok || no "record -h"
+"$B" help convert | head -1 | grep -q "^usage: agilesim convert" && ok || no "help convert"
+"$B" help nosuch > /dev/null 2>&1; expect "help of an unknown command" $? 2
+"$B" record -o "$T/x.agt" true 2> "$T/e"; rc=$?
+[ $rc -eq 2 ] && grep -q "goes after --" "$T/e" && ok || no "record without --: rc=$rc $(cat "$T/e")"
+
 # under ulimit -v the reservation fails: one line naming RLIMIT_AS, exit 1
 # (ASan reserves its own shadow memory and cannot start under a small limit: not run there)
 if ! nm -C "$B" 2>/dev/null | grep -q __asan_init; then

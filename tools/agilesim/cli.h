@@ -57,6 +57,7 @@ void ags_cli_defaults(ags_cli_opts_t *o, unsigned command, const char *name);
 /* Parse argv[first..]; with CMD_RECORD, stop at "--" and set *rest to the index after it. */
 void ags_cli_parse(ags_cli_opts_t *o, int argc, char **argv, int first, int *rest);
 void ags_cli_usage(FILE *f);
+void ags_cli_usage_command(FILE *f, unsigned command); /* agilesim COMMAND --help */
 int ags_cli_workload_exists(const char *name);
 
 /* outfile.c: outputs that are never left half-written */

@@ -223,10 +223,33 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     const char *cmd = argv[1];
+    static const struct {
+        const char *name;
+        unsigned cmd;
+    } cmds[] = {
+        { "compare", CMD_COMPARE }, { "run", CMD_RUN }, { "convert", CMD_CONVERT }, { "info", CMD_INFO },
+        { "record", CMD_RECORD },
+    };
+    unsigned command = 0;
+    const char *helpfor = !strcmp(cmd, "help") && argc > 2 ? argv[2] : cmd;
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+        if (!strcmp(helpfor, cmds[i].name))
+            command = cmds[i].cmd;
+    if (!strcmp(cmd, "help") && argc > 2 && !command)
+        ags_cli_die(EXIT_USAGE, "help: unknown command '%s' (see 'agilesim help')", argv[2]);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
-        ags_cli_usage(stdout);
+        if (command)
+            ags_cli_usage_command(stdout, command);
+        else
+            ags_cli_usage(stdout);
         return 0;
     }
+    /* agilesim COMMAND --help (before any "--": after it, the arguments are the recorded program's) */
+    for (int i = 2; command && i < argc && strcmp(argv[i], "--"); i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            ags_cli_usage_command(stdout, command);
+            return 0;
+        }
     if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
         printf("agilesim %s\n", AGS_VERSION);
         return 0;
@@ -240,17 +263,6 @@ int main(int argc, char **argv)
                "programs: docs/model.md, section 11.\n");
         return 0;
     }
-    static const struct {
-        const char *name;
-        unsigned cmd;
-    } cmds[] = {
-        { "compare", CMD_COMPARE }, { "run", CMD_RUN }, { "convert", CMD_CONVERT }, { "info", CMD_INFO },
-        { "record", CMD_RECORD },
-    };
-    unsigned command = 0;
-    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-        if (!strcmp(cmd, cmds[i].name))
-            command = cmds[i].cmd;
     if (!command)
         ags_cli_die(EXIT_USAGE, "unknown command '%s' (see 'agilesim help')", cmd);
     ags_cli_opts_t o;

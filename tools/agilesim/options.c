@@ -614,6 +614,8 @@ void ags_cli_parse(ags_cli_opts_t *o, int argc, char **argv, int first, int *res
             o->is_trace[o->ninputs] = 1;
             o->inputs[o->ninputs++] = a;
         } else {
+            if (o->command == CMD_RECORD)
+                ags_cli_die(EXIT_USAGE, "record: '%s': the command to record goes after --: agilesim record -o OUT.agt -- %s ...", a, a);
             ags_cli_die(EXIT_USAGE, "unknown workload or argument '%s' (see 'agilesim workloads')", a);
         }
     }
@@ -677,6 +679,56 @@ static void default_text(const optdef_t *d, const ags_config_t *c, char *buf, si
     }
 }
 
+static void print_options(FILE *f, unsigned cmds)
+{
+    ags_config_t c;
+    ags_config_defaults(&c);
+    size_t w = 0;
+    for (size_t i = 0; i < NOPTS; i++) {
+        size_t l = strlen(optdefs[i].name) + (optdefs[i].arg[0] ? 1 + strlen(optdefs[i].arg) : 0);
+        w = (optdefs[i].cmds & cmds) && l > w ? l : w;
+    }
+    for (size_t i = 0; i < NOPTS; i++) {
+        const optdef_t *d = &optdefs[i];
+        if (!(d->cmds & cmds))
+            continue;
+        char lhs[96], def[96];
+        snprintf(lhs, sizeof(lhs), "%s%s%s", d->name, d->arg[0] ? " " : "", d->arg);
+        default_text(d, &c, def, sizeof(def));
+        fprintf(f, "  %-*s  %s%s%s%s\n", (int)w, lhs, d->help, def[0] ? " [" : "", def, def[0] ? "]" : "");
+    }
+}
+
+/* agilesim COMMAND --help: its synopsis and only the options it takes. */
+void ags_cli_usage_command(FILE *f, unsigned command)
+{
+    static const struct {
+        unsigned cmd;
+        const char *text;
+    } syn[] = {
+        { CMD_COMPARE, "usage: agilesim compare [WORKLOAD|TRACE...] [OPTIONS] [-- CMD ARGS...]\n"
+                       "Runs the selected modes (default: all four) in lockstep on each input: built-in workloads\n"
+                       "(default: the whole suite), trace files ('-' = standard input), or a program simulated\n"
+                       "while it runs (after --).\n" },
+        { CMD_RUN, "usage: agilesim run --mode MODE [WORKLOAD|TRACE...] [OPTIONS] [-- CMD ARGS...]\n"
+                   "Runs one mode on each input.\n" },
+        { CMD_CONVERT, "usage: agilesim convert IN OUT.agt [OPTIONS]\n"
+                       "Converts a trace (any format) or a built-in workload to .agt ('-' = standard output).\n" },
+        { CMD_INFO, "usage: agilesim info TRACE|WORKLOAD [OPTIONS]\n"
+                    "Prints what an input holds: counts by event and access kind, instructions, processes,\n"
+                    "threads, pages touched, the address range, whether a recording was truncated.\n" },
+        { CMD_RECORD, "usage: agilesim record -o OUT.agt [OPTIONS] -- CMD ARGS...\n"
+                      "Runs CMD and its children under agilesim's Valgrind tool into an .agt trace (zstd by\n"
+                      "default); docs/trace-format.md.\n" },
+    };
+    for (size_t i = 0; i < sizeof(syn) / sizeof(syn[0]); i++)
+        if (syn[i].cmd == command)
+            fputs(syn[i].text, f);
+    fputs("\noptions (default in brackets):\n", f);
+    print_options(f, command);
+    fputs("\nexit status: 0 ok, 1 simulation error, 2 bad usage or input, 130 interrupted\n", f);
+}
+
 void ags_cli_usage(FILE *f)
 {
     fputs("usage: agilesim COMMAND [OPTIONS]\n\n"
@@ -690,22 +742,10 @@ void ags_cli_usage(FILE *f)
           "  info TRACE                        counts, footprint, pages touched, events, instructions\n"
           "  record -o OUT.agt -- CMD ARGS...  run CMD under agilesim's Valgrind tool, following its children, into an .agt trace (zstd)\n"
           "  workloads                         list the built-in workloads\n"
-          "  help, -h, --help                  this text\n"
+          "  help [COMMAND], -h, --help        this text, or one command's synopsis and options\n"
           "  version, --version                the version\n\noptions (default in brackets):\n",
           f);
-    ags_config_t c;
-    ags_config_defaults(&c);
-    size_t w = 0;
-    for (size_t i = 0; i < NOPTS; i++) {
-        size_t l = strlen(optdefs[i].name) + (optdefs[i].arg[0] ? 1 + strlen(optdefs[i].arg) : 0);
-        w = l > w ? l : w;
-    }
-    for (size_t i = 0; i < NOPTS; i++) {
-        const optdef_t *d = &optdefs[i];
-        char lhs[96], def[96];
-        snprintf(lhs, sizeof(lhs), "%s%s%s", d->name, d->arg[0] ? " " : "", d->arg);
-        default_text(d, &c, def, sizeof(def));
-        fprintf(f, "  %-*s  %s%s%s%s\n", (int)w, lhs, d->help, def[0] ? " [" : "", def, def[0] ? "]" : "");
-    }
+    print_options(f, ~0u);
+    fputs("\n'agilesim COMMAND --help' lists only the options of COMMAND.\n", f);
     fputs("\nexit status: 0 ok, 1 simulation error, 2 bad usage or input, 130 interrupted\n", f);
 }
