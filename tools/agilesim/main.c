@@ -77,7 +77,7 @@ static int pump_to_writer(ags_cli_source_t *src, ags_writer_t *w, const char *ou
 /* An .agt output (convert, record): the rules of every output (outfile.c): never half-written,
  * '-' is standard output, a symlink's target is replaced, a FIFO or device written through, a
  * directory or an input refused. Returns the descriptor for the writer (its own copy). */
-static int trace_out_open(ags_outfile_t *of, const char *out, const ags_cli_opts_t *o, const char *input)
+static int trace_out_open(ags_outfile_t *of, const char *out, const char *input)
 {
     ags_out_open(of, out, "-o");
     char in[4096];
@@ -92,7 +92,6 @@ static int trace_out_open(ags_outfile_t *of, const char *out, const ags_cli_opts
         ags_out_abort(of);
         ags_cli_die(EXIT_USAGE, "-o %s: cannot write there: %s", out, strerror(errno));
     }
-    (void)o;
     return fd;
 }
 
@@ -106,7 +105,7 @@ static int convert_command(ags_cli_opts_t *o)
     if (o->ninputs != 1 || !out)
         ags_cli_die(EXIT_USAGE, "convert: usage: agilesim convert IN OUT.agt [--format F] [--zstd]");
     ags_outfile_t of;
-    int fd = trace_out_open(&of, out, o, o->is_trace[0] == 1 ? o->inputs[0] : NULL);
+    int fd = trace_out_open(&of, out, o->is_trace[0] == 1 ? o->inputs[0] : NULL);
     ags_cli_source_t src;
     if (ags_cli_source_open(o, 0, o->accesses, &src)) {
         close(fd);
@@ -207,7 +206,7 @@ static int record_command(ags_cli_opts_t *o, char **cmd)
         return ags_cli_record(o->output, o->zstd, o->quiet, cmd, &ags_cli_stop);
     }
     ags_outfile_t of;
-    int fd = trace_out_open(&of, o->output, o, NULL);
+    int fd = trace_out_open(&of, o->output, NULL);
     ags_rec_opts_t ro = { o->output, fd, 0, o->zstd, o->quiet, o->roi, o->skip_instructions, o->max_instructions };
     int rc = ags_cli_record_vg(&ro, cmd, &ags_cli_stop);
     if (rc == 0 || rc == EXIT_SIGNAL) /* a recording cut short is a valid trace, marked truncated */

@@ -45,7 +45,7 @@ typedef struct blk {
 typedef struct proc {
     uint32_t pid, tid;
     struct proc *parent;
-    int started, placed, ended, done, images, lost;
+    int started, placed, ended, images;
     int exit_seen;                       /* its exit record has arrived: later chunks of the pid are a new process */
     blk_t *head, *tail;                  /* queued in memory (newer than the spool) */
     blk_t *rblk;                         /* being consumed */
@@ -384,7 +384,7 @@ static int run_records(rec_t *r, int eof)
                     for (size_t i = 0; i < r->nprocs; i++) {
                         proc_t *q = r->procs[i];
                         if (q != p && !q->placed && q->started) {
-                            q->placed = q->lost = 1;
+                            q->placed = 1;
                             q->parent = p;
                             r->recovered++;
                             ev_sys(r, AGS_EV_FORK, p->pid, 0, 0, q->pid, 0);
@@ -394,7 +394,6 @@ static int run_records(rec_t *r, int eof)
                     }
                 }
                 p->rpos += 1 + na;
-                p->done = 1;
                 ev_sys(r, AGS_EV_EXIT, p->pid, 0, 0, 0, 0);
                 goto finished;
             default: /* ROI marks and unknown records: nothing to simulate */
@@ -409,7 +408,6 @@ static int run_records(rec_t *r, int eof)
     if (!eof)
         return 0;
     /* the end of the stream: a process without an exit record was killed */
-    p->done = 1;
     ev_sys(r, AGS_EV_EXIT, p->pid, 0, 0, 0, 0);
 finished:
     p->ended = 1;
