@@ -88,3 +88,13 @@ void ags_u64set_free(ags_u64set_t *s)
     free(s->slot);
     memset(s, 0, sizeof(*s));
 }
+
+void ags_fmt_bytes(char *buf, size_t len, uint64_t b)
+{
+    if (b >= (1ULL << 40))
+        snprintf(buf, len, "%.1f TiB", (double)b / (double)(1ULL << 40));
+    else if (b >= (1ULL << 30))
+        snprintf(buf, len, "%.2f GiB", (double)b / (double)(1ULL << 30));
+    else
+        snprintf(buf, len, "%llu MiB", (unsigned long long)(b >> 20));
+}

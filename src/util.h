@@ -37,6 +37,8 @@ void ags_bug_msg(char *buf, size_t len, const char *file, int line, const char *
 
 /* Grow a dynamic array so that index `need` fits; zero-fills the new part. 0 on success. */
 int ags_grow(void **arr, size_t *cap, size_t elem, size_t need);
+/* "64 MiB", "1.50 GiB", "2.0 TiB": a byte count for a message. */
+void ags_fmt_bytes(char *buf, size_t len, uint64_t bytes);
 
 static inline int ags_is_pow2(uint64_t x) { return x && !(x & (x - 1)); }
 static inline unsigned ags_log2(uint64_t x) { return 63u - (unsigned)__builtin_clzll(x); }

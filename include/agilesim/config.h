@@ -41,6 +41,8 @@ typedef struct {
     unsigned flush_ceiling;     /* per-page INVLPG up to this many pages, else full flush (Linux: 33) */
     int pcid;                   /* 1: TLB entries are tagged by PCID (0: every switch flushes) */
     unsigned pcids;             /* dynamic PCIDs per CPU (Linux TLB_NR_DYN_ASIDS: 6) */
+    uint64_t guest_memory;      /* the guest's physical memory (bytes; 64 MiB .. 1020 GiB): a run
+                                 * that needs more stops with an error (no swapping is modelled) */
 
     /* --- translation hardware --- */
     int tlb_on;

@@ -29,6 +29,7 @@ typedef struct {
     size_t nruns;
     const ags_run_intervals_t *ivs;
     size_t nivs;
+    int legend;                     /* text: define every column under the table */
 } ags_report_t;
 
 int ags_report_text(FILE *f, const ags_report_t *r);

@@ -3,6 +3,7 @@
 #define AGILESIM_SIM_H
 
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 #include "config.h"
 #include "event.h"
@@ -102,6 +103,28 @@ void ags_sim_stats(const ags_sim_t *sim, ags_mode_t m, ags_stats_t *out);
 void ags_sim_guest_stats(const ags_sim_t *sim, ags_guest_stats_t *out);
 const ags_interval_t *ags_sim_intervals(const ags_sim_t *sim, size_t *n);
 const char *ags_sim_errmsg(const ags_sim_t *sim);
+
+/* A flag the caller sets (from a signal handler, say) to stop inside a long event: a fork, exit
+ * or range change over many page tables returns AGS_E_INTR at its next table. The run's state
+ * is then only good for reading statistics and ags_sim_destroy. NULL: never. */
+void ags_sim_set_stop(ags_sim_t *sim, const volatile sig_atomic_t *flag);
+
+/* The simulated host memory behind a run. Its reservation is sized from the configuration
+ * (guest_memory and the modes); when RLIMIT_AS, the commit limit (vm.overcommit_memory=2) or
+ * mmap refuses that, it is halved until it fits, and a run needing more ends with AGS_E_NOMEM
+ * and a message naming the limit. Results never depend on the size reserved. */
+#define AGS_MEMLIMIT_NONE 0
+#define AGS_MEMLIMIT_RLIMIT_AS 1    /* ulimit -v */
+#define AGS_MEMLIMIT_COMMIT 2       /* vm.overcommit_memory=2: CommitLimit */
+#define AGS_MEMLIMIT_MMAP 3         /* mmap refused the size for another reason */
+typedef struct {
+    uint64_t guest_memory;          /* guest physical memory that fits (<= the configured size) */
+    int limited_by;                 /* AGS_MEMLIMIT_*: why it is below the configured size */
+    uint64_t limit;                 /* that limit in bytes (RLIMIT_AS, CommitLimit; 0 if unknown) */
+    uint64_t reserved;              /* address space reserved (bytes) */
+    uint64_t pt_resident;           /* page-table storage touched so far (bytes) */
+} ags_sim_memory_t;
+void ags_sim_memory(const ags_sim_t *sim, ags_sim_memory_t *out);
 uint64_t ags_sim_events_done(const ags_sim_t *sim);
 
 #endif

@@ -397,6 +397,8 @@ static int split_leaf(ags_guest_t *g, uint32_t slot, unsigned idx, unsigned leve
 static int range_rec(range_t *r, uint32_t slot)
 {
     ags_guest_t *g = r->g;
+    if (g->stop && *g->stop)
+        return AGS_E_INTR; /* checked per table: the event may span millions of them */
     unsigned level = g->pt[slot].level;
     unsigned shift = ags_pt_shift(level);
     uint64_t size = 1ULL << shift;
@@ -623,6 +625,8 @@ int ags_guest_mremap(ags_guest_t *g, ags_proc_t *p, uint64_t old, uint64_t oldle
 
 static int fork_rec(ags_guest_t *g, uint32_t ps, uint32_t cs)
 {
+    if (g->stop && *g->stop)
+        return AGS_E_INTR;
     unsigned level = g->pt[ps].level;
     for (unsigned i = 0; i < AGS_PT_ENTRIES; i++) {
         uint64_t e = g->pt[ps].e[i];

@@ -4,6 +4,7 @@
 #ifndef AGS_GUEST_H
 #define AGS_GUEST_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "agilesim/config.h"
@@ -103,6 +104,7 @@ struct ags_guest {
     uint64_t flush_lo, flush_hi;
     unsigned flush_stride;
     int flush_pending, fullmm;
+    const volatile sig_atomic_t *stop; /* set: a long range change, fork or exit returns AGS_E_INTR */
 
     ags_guest_stats_t st;
     int sticky;             /* AGS_E_NOMEM once bookkeeping could not grow (the driver stops) */

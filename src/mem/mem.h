@@ -27,21 +27,45 @@ typedef struct {
     uint64_t allocated, peak;
 } ags_region_t;
 
+/* What ags_mem_init reserves: frames per region (0: the region is not used). The frame layout
+ * (region r spans hPFNs [r << AGS_REGION_SPAN_SHIFT, (r + 1) << ...)) never depends on it, so
+ * every hPA, and so every result, is the same whatever was reserved. */
 typedef struct {
-    uint8_t *arena;         /* frame f's page-table storage is at arena + f * 4 KiB (a sparse,
-                             * MAP_NORESERVE reservation: only page-table pages use memory) */
+    uint64_t frames[AGS_REGION_COUNT];
+} ags_mem_plan_t;
+
+/* Why the reservation is smaller than planned (ags_mem_t.cut). */
+#define AGS_MEM_CUT_NONE 0
+#define AGS_MEM_CUT_RLIMIT_AS 1     /* ulimit -v */
+#define AGS_MEM_CUT_COMMIT 2        /* vm.overcommit_memory=2: the commit limit */
+#define AGS_MEM_CUT_MMAP 3          /* mmap refused the planned size */
+
+typedef struct {
+    uint8_t *arena;         /* one sparse MAP_NORESERVE reservation holding each region's slice;
+                             * only page-table pages are ever touched */
     size_t arena_len;
-    uint8_t *present[AGS_MEM_TOP_ENTRIES];  /* 1 if the frame holds a page table (chunks, or NULL) */
+    uintptr_t slice[AGS_REGION_COUNT];  /* frame f of region r has its storage at slice[r] + f * 4 KiB
+                                         * (modular arithmetic: the slice starts at the region's base) */
+    uint8_t *present[AGS_MEM_TOP_ENTRIES];  /* per frame: 1 holds a page table, 2 held one (its
+                                             * storage stays resident), 0 never (chunks, or NULL) */
     uint32_t *tag[AGS_MEM_TOP_ENTRIES];     /* owner-defined tag per frame (e.g. shadow-page id) */
     ags_region_t region[AGS_REGION_COUNT];
-    uint64_t pt_pages;                      /* page-table pages with storage */
+    uint64_t pt_pages;                      /* frames holding a page table now */
+    uint64_t resident_pages;                /* frames whose storage was ever touched */
     int err;                                /* sticky: AGS_E_NOMEM once a free list could not grow */
+    int full_region;                        /* the region that ran out of frames, or -1 */
+    int cut;                                /* AGS_MEM_CUT_*: why the reservation is below the plan */
+    uint64_t cut_limit;                     /* the limit that cut it (bytes), if known */
 } ags_mem_t;
 
-int ags_mem_init(ags_mem_t *m);
+/* Reserve the planned frames; when the address-space limit (RLIMIT_AS), the commit limit
+ * (vm.overcommit_memory=2) or mmap refuses, every region is halved until the reservation fits in
+ * half of what is left (down to 64 MiB of guest memory). AGS_E_NOMEM if even that fails. */
+int ags_mem_init(ags_mem_t *m, const ags_mem_plan_t *plan);
 void ags_mem_fini(ags_mem_t *m);
 
-/* Allocate 2^order contiguous, aligned frames from a region; returns the first hPFN or 0. */
+/* Allocate 2^order contiguous, aligned frames from a region; returns the first hPFN or 0 (the
+ * region's reservation is exhausted: full_region says which). */
 uint64_t ags_mem_alloc(ags_mem_t *m, unsigned region, unsigned order);
 void ags_mem_free(ags_mem_t *m, unsigned region, uint64_t hpfn);   /* order 0 only; may set m->err */
 
@@ -50,10 +74,14 @@ uint64_t *ags_mem_pt_attach(ags_mem_t *m, uint64_t hpfn, uint32_t tag);
 void ags_mem_pt_detach(ags_mem_t *m, uint64_t hpfn);
 
 /* Entry array of a page-table frame, or NULL if the frame holds no page table. */
+static inline uint64_t *ags_mem_storage(const ags_mem_t *m, uint64_t hpfn)
+{
+    return (uint64_t *)(m->slice[(hpfn >> AGS_REGION_SPAN_SHIFT) & (AGS_REGION_COUNT - 1)] + (hpfn << AGS_PAGE_SHIFT));
+}
 static inline uint64_t *ags_mem_pt(const ags_mem_t *m, uint64_t hpfn)
 {
     const uint8_t *c = m->present[(hpfn >> AGS_MEM_CHUNK_SHIFT) & (AGS_MEM_TOP_ENTRIES - 1)];
-    return c && c[hpfn & ((1u << AGS_MEM_CHUNK_SHIFT) - 1)] ? (uint64_t *)(m->arena + (hpfn << AGS_PAGE_SHIFT)) : NULL;
+    return c && (c[hpfn & ((1u << AGS_MEM_CHUNK_SHIFT) - 1)] & 1) ? ags_mem_storage(m, hpfn) : NULL;
 }
 static inline uint32_t ags_mem_tag(const ags_mem_t *m, uint64_t hpfn)
 {
@@ -65,7 +93,7 @@ static inline uint32_t ags_mem_tag(const ags_mem_t *m, uint64_t hpfn)
  * The frame must hold a page table (ags_mem_pt says whether it does). */
 static inline const uint64_t *ags_mem_table(const ags_mem_t *m, uint64_t hpfn)
 {
-    return (const uint64_t *)(m->arena + (hpfn << AGS_PAGE_SHIFT));
+    return ags_mem_storage(m, hpfn);
 }
 
 /* Read the 8-byte entry at host-physical address hpa (which must lie in a page table). */

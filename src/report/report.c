@@ -19,7 +19,7 @@ typedef struct {
 #define F(n, t) { #n, t, offsetof(ags_config_t, n) }
 static const field_t cfg_fields[] = {
     F(guest_levels, F_UINT), F(host_levels, F_UINT), F(guest_page_shift, F_UINT), F(host_page_shift, F_UINT),
-    F(host_backing_lazy, F_INT), F(flush_ceiling, F_UINT), F(pcid, F_INT), F(tlb_on, F_INT),
+    F(host_backing_lazy, F_INT), F(flush_ceiling, F_UINT), F(pcid, F_INT), F(pcids, F_UINT), F(guest_memory, F_U64), F(tlb_on, F_INT),
     F(l1d_4k, F_GEOM), F(l1d_2m, F_GEOM), F(l1d_1g, F_GEOM), F(l1i_4k, F_GEOM), F(l1i_2m, F_GEOM),
     F(l2_tlb, F_GEOM), F(l2_tlb_1g, F_GEOM), F(pwc_on, F_INT), F(pwc, F_GEOM), F(ntlb_on, F_INT), F(ntlb, F_GEOM),
     F(caches_on, F_INT), F(l1c, F_GEOM), F(l2c, F_GEOM), F(llc, F_GEOM), F(line_shift, F_UINT),
@@ -338,6 +338,30 @@ static int is_stress(const char *name)
     return 0;
 }
 
+/* A number that stays visible when small: `dec` decimals, or two significant digits below
+ * 10^-dec (0.0012 instead of 0.00); zero is "0". */
+static void fmt_num(char *buf, size_t len, double v, int dec)
+{
+    double lim = dec == 0 ? 1 : dec == 1 ? 0.1 : dec == 2 ? 0.01 : 0.001;
+    if (v == 0)
+        snprintf(buf, len, "0");
+    else if (fabs(v) < lim)
+        snprintf(buf, len, "%.2g", v);
+    else
+        snprintf(buf, len, "%.*f", dec, v);
+}
+
+/* A signed percentage: one decimal, or two significant digits below 0.1% ("+0.012%"). */
+static void fmt_pct(char *buf, size_t len, double pct)
+{
+    if (pct == 0)
+        snprintf(buf, len, "0.0%%");
+    else if (fabs(pct) < 0.1)
+        snprintf(buf, len, "%+.2g%%", pct);
+    else
+        snprintf(buf, len, "%+.1f%%", pct);
+}
+
 static const ags_run_t *find_run(const ags_report_t *r, const char *wl, ags_mode_t m)
 {
     for (size_t i = 0; i < r->nruns; i++)
@@ -381,7 +405,10 @@ int ags_report_text(FILE *f, const ags_report_t *r)
             fputs(", no warm-up", f);
         fputs(run->interrupted ? " (interrupted)\n" : "\n", f);
     }
-    fprintf(f, "%-9s %-7s %8s %9s %10s %9s %11s %9s %8s  %s\n", "workload", "mode", "MPKI", "refs/walk",
+    int nw = 8; /* the workload column fits the longest name */
+    for (size_t i = 0; i < r->nruns; i++)
+        nw = AGS_MAX(nw, (int)AGS_MIN(strlen(r->runs[i].workload), 60));
+    fprintf(f, "%-*s %-7s %8s %9s %10s %9s %11s %9s %8s  %s\n", nw, "workload", "mode", "MPKI", "refs/walk",
             "walkcyc/miss", "exits/KI", "VMM Mcyc", "overhead", "shadow%", "cycles: base / walk / vmm / kernel (M)");
     const char *prev = NULL;
     for (size_t i = 0; i < r->nruns; i++) {
@@ -391,19 +418,38 @@ int ags_report_text(FILE *f, const ags_report_t *r)
             fputc('\n', f);
         prev = run->workload;
         double ki = s->instructions ? (double)s->instructions / 1000.0 : 1.0;
-        char ovh[32] = "-", sh[16] = "";
+        char ovh[32] = "-", sh[16] = "", c[7][24];
         if (!isnan(s->overhead_vs_native))
-            snprintf(ovh, sizeof(ovh), "%+.1f%%", 100.0 * s->overhead_vs_native);
+            fmt_pct(ovh, sizeof(ovh), 100.0 * s->overhead_vs_native);
         if (run->mode == AGS_MODE_AGILE && s->walks)
-            snprintf(sh, sizeof(sh), "%.0f%%", 100.0 * (double)s->agile.walks_full_shadow / (double)s->walks);
-        fprintf(f, "%-9s %-7s %8.2f %9.2f %10.1f %9.3f %11.2f %9s %8s  %.1f / %.1f / %.1f / %.1f%s\n", run->workload,
-                ags_mode_name(run->mode), (double)s->tlb_misses / ki,
-                s->walks ? (double)s->walk_refs / (double)s->walks : 0.0,
-                s->tlb_misses ? (double)s->cycles.walk / (double)s->tlb_misses : 0.0, (double)s->exits.total / ki,
-                (double)s->cycles.vmm / 1e6, ovh, sh, (double)s->cycles.base / 1e6, (double)s->cycles.walk / 1e6,
-                (double)s->cycles.vmm / 1e6, (double)s->cycles.guest_kernel / 1e6,
+            fmt_num(sh, sizeof(sh), 100.0 * (double)s->agile.walks_full_shadow / (double)s->walks, 0), strcat(sh, "%");
+        fmt_num(c[0], 24, (double)s->tlb_misses / ki, 2);
+        fmt_num(c[1], 24, s->walks ? (double)s->walk_refs / (double)s->walks : 0.0, 2);
+        fmt_num(c[2], 24, s->tlb_misses ? (double)s->cycles.walk / (double)s->tlb_misses : 0.0, 1);
+        fmt_num(c[3], 24, (double)s->exits.total / ki, 3);
+        fmt_num(c[4], 24, (double)s->cycles.vmm / 1e6, 2);
+        fmt_num(c[5], 24, (double)s->cycles.walk / 1e6, 1);
+        fmt_num(c[6], 24, (double)s->cycles.vmm / 1e6, 1);
+        char kern[24], base[24];
+        fmt_num(kern, 24, (double)s->cycles.guest_kernel / 1e6, 1);
+        fmt_num(base, 24, (double)s->cycles.base / 1e6, 1);
+        fprintf(f, "%-*s %-7s %8s %9s %10s %9s %11s %9s %8s  %s / %s / %s / %s%s\n", nw, run->workload,
+                ags_mode_name(run->mode), c[0], c[1], c[2], c[3], c[4], ovh, sh, base, c[5], c[6], kern,
                 run->interrupted ? "  (interrupted)" : "");
     }
+    if (r->legend)
+        fputs("\n"
+              "  MPKI          TLB misses per 1,000 guest instructions: lookups that missed every TLB level\n"
+              "                and started a page walk (the mode's own VMM-caused misses included)\n"
+              "  refs/walk     memory references per walk (guest, host and shadow dimensions); a\n"
+              "                paging-structure-cache or nested-TLB hit skips its references\n"
+              "  walkcyc/miss  page-walk cycles per TLB miss (each reference's cache latency)\n"
+              "  exits/KI      VM exits per 1,000 guest instructions (every cause; JSON: exits.*)\n"
+              "  VMM Mcyc      cycles spent in the VMM (exits and their handling), millions\n"
+              "  overhead      total cycles against native's, in per cent (not against the best mode)\n"
+              "  shadow%       agile: the share of walks that stayed entirely in the shadow table\n"
+              "  cycles        base (instructions x --cpi) / walk / VMM / guest kernel (fault handling), millions\n"
+              "  docs/schema.md defines every JSON and CSV field; --no-legend hides this\n", f);
     /* verdict per workload: which mode wins, by how much, and why */
     fputs("\n", f);
     prev = NULL;
@@ -426,14 +472,27 @@ int ags_report_text(FILE *f, const ags_report_t *r)
         }
         if (!best)
             continue;
-        fprintf(f, "%-9s best virtualized: %-6s", wl, ags_mode_name(best->mode));
+        char p[32];
+        fprintf(f, "%-*s best virtualized: %s", nw, wl, ags_mode_name(best->mode));
+        if (!isnan(best->st.overhead_vs_native)) {
+            fmt_pct(p, sizeof(p), 100.0 * best->st.overhead_vs_native);
+            fprintf(f, " (%s against native)", p);
+        }
+        int first = 1;
         for (unsigned m = AGS_MODE_NESTED; m < AGS_MODE_COUNT; m++) {
             const ags_run_t *x = find_run(r, wl, (ags_mode_t)m);
             if (!x || x == best || !best->st.cycles.total)
                 continue;
             double d = (double)x->st.cycles.total / (double)best->st.cycles.total - 1.0;
+            fprintf(f, first ? "; against %s:" : ",", ags_mode_name(best->mode));
+            first = 0;
+            if (d < 0.0005) {
+                fprintf(f, " %s ties", ags_mode_name(x->mode));
+                continue;
+            }
             const char *why = x->st.cycles.vmm > x->st.cycles.walk ? "VMM exits" : "walks";
-            fprintf(f, "  %s +%.1f%% (%s)", ags_mode_name(x->mode), 100.0 * d, why);
+            fmt_pct(p, sizeof(p), 100.0 * d);
+            fprintf(f, " %s %s (%s)", ags_mode_name(x->mode), p, why);
         }
         fputc('\n', f);
     }
@@ -443,8 +502,8 @@ int ags_report_text(FILE *f, const ags_report_t *r)
         if (run->mode != AGS_MODE_AGILE || run->st.warmup_incomplete || r->cfg->agile_force_level)
             continue;
         uint64_t sc = run->st.agile.scans;
-        fprintf(f, "%-9s agile: %llu dirty scan%s in the counted run, %llu switches to nested, %llu to shadow",
-                run->workload, U(sc), sc == 1 ? "" : "s", U(run->st.agile.to_nested), U(run->st.agile.to_shadow));
+        fprintf(f, "%-*s agile: %llu dirty scan%s in the counted run, %llu switches to nested, %llu to shadow",
+                nw, run->workload, U(sc), sc == 1 ? "" : "s", U(run->st.agile.to_nested), U(run->st.agile.to_shadow));
         if (sc < 3)
             fprintf(f, " (warning: fewer than 3 scans: its pages have not settled; run longer or lower --agile-interval)");
         fputc('\n', f);

@@ -15,6 +15,7 @@ void ags_config_defaults(ags_config_t *c)
     c->flush_ceiling = 33;
     c->pcid = 1;
     c->pcids = 6;               /* Linux TLB_NR_DYN_ASIDS */
+    c->guest_memory = 512ULL << 30;
 
     c->tlb_on = 1;
     c->l1d_4k = (ags_geom_t){ 64, 4 };
@@ -105,6 +106,8 @@ int ags_config_validate(const ags_config_t *c, char *err, size_t errlen)
         FAIL("--host-page must be 4k, 2m or 1g");
     if (c->pcid && (c->pcids < 1 || c->pcids > 4095))
         FAIL("--pcids must be 1..4095 or off (got %u)", c->pcids);
+    if (c->guest_memory < (64ULL << 20) || c->guest_memory > (1020ULL << 30))
+        FAIL("--guest-memory must be from 64m to 1020g (got %llu bytes)", (unsigned long long)c->guest_memory);
     if (c->flush_ceiling > 64)
         FAIL("--flush-ceiling must be at most 64 (got %u)", c->flush_ceiling);
     struct { const char *name; ags_geom_t g; int empty; } gs[] = {

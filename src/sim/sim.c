@@ -483,6 +483,38 @@ static __attribute__((noinline)) int milestone(ags_sim_t *s)
     return rc;
 }
 
+/* The message when a region of the simulated host memory ran out: which, how big, and why. */
+static void explain_full(ags_sim_t *s)
+{
+    const ags_mem_t *mem = s->mem;
+    int r = mem->full_region;
+    const ags_region_t *rg = &mem->region[r];
+    char what[64];
+    if (r == AGS_REGION_GUEST_BACKING)
+        snprintf(what, sizeof(what), "the guest's physical memory");
+    else if (r == AGS_REGION_EPT)
+        snprintf(what, sizeof(what), "the EPT tables' memory");
+    else
+        snprintf(what, sizeof(what), "%s's shadow page-table memory",
+                 (unsigned)(r - AGS_REGION_MACHINE0) < s->nm ? ags_mode_name(s->m[r - AGS_REGION_MACHINE0]->mode) : "a VMM");
+    char size[32], lim[32];
+    ags_fmt_bytes(size, sizeof(size), (rg->limit - rg->base) << AGS_PAGE_SHIFT);
+    ags_fmt_bytes(lim, sizeof(lim), mem->cut_limit);
+    if (mem->cut == AGS_MEM_CUT_RLIMIT_AS)
+        ags_sim_set_err(s, "%s (%s) is exhausted: RLIMIT_AS (ulimit -v %s) left room for no more; raise ulimit -v",
+                        what, size, lim);
+    else if (mem->cut == AGS_MEM_CUT_COMMIT)
+        ags_sim_set_err(s, "%s (%s) is exhausted: vm.overcommit_memory=2 (CommitLimit %s) left room for no more; "
+                           "use overcommit mode 0 or 1", what, size, lim);
+    else if (mem->cut == AGS_MEM_CUT_MMAP)
+        ags_sim_set_err(s, "%s (%s) is exhausted: mmap refused a larger reservation", what, size);
+    else if (r == AGS_REGION_GUEST_BACKING)
+        ags_sim_set_err(s, "%s (%s, --guest-memory) is exhausted (no swapping is modelled); raise --guest-memory",
+                        what, size);
+    else
+        ags_sim_set_err(s, "%s (%s, sized from --guest-memory) is exhausted; raise --guest-memory", what, size);
+}
+
 /* The event loop, compiled twice: `check` (a constant) adds the verification of TLB hits. */
 static inline __attribute__((always_inline)) int run_events(ags_sim_t *s, const ags_event_t *ev, size_t n, int check)
 {
@@ -490,7 +522,9 @@ static inline __attribute__((always_inline)) int run_events(ags_sim_t *s, const 
         const ags_event_t *e = &ev[i];
         int rc = e->type == AGS_EV_ACCESS ? do_access(s, e, check) : do_event(s, e);
         if (AGS_UNLIKELY(rc)) {
-            if (!s->err[0])
+            if (rc == AGS_E_NOMEM && s->mem->full_region >= 0)
+                explain_full(s);
+            else if (!s->err[0])
                 ags_sim_set_err(s, "%s", ags_strerror(rc));
             return rc;
         }
@@ -530,7 +564,17 @@ int ags_sim_create(const ags_config_t *cfg, ags_sim_t **out)
     s->warming = cfg->warmup || cfg->warmup_instructions;
     plan_milestones(s);
     s->mem = malloc(sizeof(ags_mem_t));
-    if (!s->mem || ags_mem_init(s->mem) || ags_ept_init(&s->ept, s->mem, cfg->host_levels, cfg->host_page_shift) ||
+    /* The reservation: the guest's memory; EPT tables (one per 512 frames, with room); per
+     * machine, shadow tables for up to half the guest's frames (only shadow and agile have them) */
+    ags_mem_plan_t plan = { { 0 } };
+    uint64_t gframes = cfg->guest_memory >> AGS_PAGE_SHIFT;
+    plan.frames[AGS_REGION_GUEST_BACKING] = gframes + (1ULL << (cfg->host_page_shift - AGS_PAGE_SHIFT));
+    plan.frames[AGS_REGION_EPT] = gframes / 256 + 1024;
+    for (unsigned mode = 0, i = 0; mode < AGS_MODE_COUNT; mode++)
+        if (cfg->modes & (1u << mode))
+            plan.frames[AGS_REGION_MACHINE0 + i++] =
+                mode == AGS_MODE_SHADOW || mode == AGS_MODE_AGILE ? gframes / 2 + 4096 : 1024;
+    if (!s->mem || ags_mem_init(s->mem, &plan) || ags_ept_init(&s->ept, s->mem, cfg->host_levels, cfg->host_page_shift) ||
         ags_tlb_init(&s->tlb, &s->cfg))
         goto nomem;
     for (unsigned mode = 0; mode < AGS_MODE_COUNT; mode++) {
@@ -569,6 +613,22 @@ int ags_sim_create(const ags_config_t *cfg, ags_sim_t **out)
 nomem:
     ags_sim_destroy(s);
     return AGS_E_NOMEM;
+}
+
+void ags_sim_set_stop(ags_sim_t *s, const volatile sig_atomic_t *flag) { s->guest.stop = flag; }
+
+_Static_assert(AGS_MEMLIMIT_RLIMIT_AS == AGS_MEM_CUT_RLIMIT_AS && AGS_MEMLIMIT_COMMIT == AGS_MEM_CUT_COMMIT &&
+                   AGS_MEMLIMIT_MMAP == AGS_MEM_CUT_MMAP && AGS_MEMLIMIT_NONE == AGS_MEM_CUT_NONE,
+               "public and private memory-limit codes agree");
+
+void ags_sim_memory(const ags_sim_t *s, ags_sim_memory_t *out)
+{
+    const ags_region_t *g = &s->mem->region[AGS_REGION_GUEST_BACKING];
+    out->guest_memory = AGS_MIN((g->limit - g->base) << AGS_PAGE_SHIFT, s->cfg.guest_memory);
+    out->limited_by = s->mem->cut;
+    out->limit = s->mem->cut_limit;
+    out->reserved = s->mem->arena_len;
+    out->pt_resident = s->mem->resident_pages << AGS_PAGE_SHIFT;
 }
 
 void ags_sim_destroy(ags_sim_t *s)

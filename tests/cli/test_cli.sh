@@ -232,13 +232,68 @@ PY
 "$B" record -o "$T/x.agt" true 2> "$T/e"; rc=$?
 [ $rc -eq 2 ] && grep -q "goes after --" "$T/e" && ok || no "record without --: rc=$rc $(cat "$T/e")"
 
-# under ulimit -v the reservation fails: one line naming RLIMIT_AS, exit 1
-# (ASan reserves its own shadow memory and cannot start under a small limit: not run there)
+# --- simulated memory (issue 13, item 8). The reservation is sized from --guest-memory and the
+# modes, and cut to fit under RLIMIT_AS: the results do not change, a run that needs more than fits
+# ends with one line naming the limit. (ASan reserves its own shadow memory and cannot start under
+# a small limit: the ulimit cases are not run there.)
 if ! nm -C "$B" 2>/dev/null | grep -q __asan_init; then
-  (ulimit -v 4000000; "$B" compare gups --accesses 1000 --quiet > /dev/null 2> "$T/e"); rc=$?
-  [ $rc -eq 1 ] && [ "$(wc -l < "$T/e")" -eq 1 ] && grep -q "RLIMIT_AS (ulimit -v 4000000 KiB)" "$T/e" && ok ||
-    no "ulimit -v: rc=$rc $(cat "$T/e")"
+  "$B" compare gups --accesses 2000 --quiet --json "$T/u0.json" > /dev/null
+  (ulimit -v 4000000; "$B" compare gups --accesses 2000 --json "$T/u1.json" > /dev/null 2> "$T/e"); rc=$?
+  [ $rc -eq 0 ] && grep -q "note: RLIMIT_AS (ulimit -v) leaves room for" "$T/e" && ok || no "ulimit -v 4 GB: rc=$rc $(cat "$T/e")"
+  expect "results under ulimit -v" "$(json "$T/u1.json" "d['runs']==json.load(open('$T/u0.json'))['runs']")" True
+  (ulimit -v 1000000; "$B" compare gups --accesses 1M --footprint 4g --quiet > /dev/null 2> "$T/e"); rc=$?
+  [ $rc -eq 1 ] && [ "$(wc -l < "$T/e")" -eq 1 ] &&
+    grep -q "the guest's physical memory (.*) is exhausted: RLIMIT_AS (ulimit -v 976 MiB)" "$T/e" && ok ||
+    no "ulimit -v 1 GB, 4 GiB footprint: rc=$rc $(cat "$T/e")"
 fi
+"$B" compare gups --accesses 100k --footprint 1g --guest-memory 64m --quiet > /dev/null 2> "$T/e"; rc=$?
+[ $rc -eq 1 ] && [ "$(wc -l < "$T/e")" -eq 1 ] && grep -q "the guest's physical memory (64 MiB, --guest-memory) is exhausted" "$T/e" &&
+  ok || no "--guest-memory 64m exhausted: rc=$rc $(cat "$T/e")"
+check_bad "--guest-memory" compare gups --guest-memory 1m
+check_bad "--max-memory" compare gups --max-memory lots
+# --max-memory: a run whose resident size passes the budget stops with the statistics so far
+# (instead of the OOM killer's silent end); gups over 4 TiB needs about 5 KB per access at first
+"$B" compare gups --accesses 20M --footprint 4t --warmup 0 --max-memory 200m --quiet --json "$T/mm.json" > /dev/null 2> "$T/e"; rc=$?
+[ $rc -eq 1 ] && grep -q "stopped: agilesim's resident memory reached .* over the budget of 0.20 GiB (--max-memory)" "$T/e" &&
+  [ "$(json "$T/mm.json" "all(r['interrupted'] and 0 < r['accesses'] < 20000000 for r in d['runs'])")" = True ] && ok ||
+  no "--max-memory: rc=$rc $(cat "$T/e")"
+
+# --- a signal inside a long event: 300 forks of a process with 1 M pages (~12 s of events in one
+# 4,096-event batch) stop at the next page table, within a second, not at the batch's end
+python3 -c "
+import sys; sys.path.insert(0, sys.argv[2]); import agt
+n, k, base = 1000000, 300, 0x100000000
+parts = [agt.event(1, 1, 0, base, n * 4096, 3), b'\xff' + agt.varint(1), agt.access(2, base, icount=1), agt.access(2, 4096, icount=1) * (n - 1)]
+parts += [agt.event(6, 1, 0, 0, 0, 2 + i) + agt.event(8, 2 + i) for i in range(k)]
+agt.write(sys.argv[1], b''.join(parts), n + 2 * k + 1)" "$T/forky.agt" "$(dirname "$0")/../tools"
+"$B" compare "$T/forky.agt" --quiet --json "$T/fk.json" > /dev/null 2> "$T/e" &
+pid=$!
+sleep 6
+kill -TERM $pid
+for i in $(seq 20); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+if kill -0 $pid 2>/dev/null; then kill -KILL $pid; no "SIGTERM during forks: still running after 2 s"; wait $pid
+else wait $pid; rc=$?; [ $rc -eq 130 ] && [ "$(json "$T/fk.json" "all(r['interrupted'] for r in d['runs'])")" = True ] && ok ||
+  no "SIGTERM during forks: rc=$rc $(cat "$T/e")"; fi
+
+# --- the text table explains itself (issue 16): a legend with --legend (not when piped by default),
+# the verdict says what it compares against, small values stay visible
+"$B" compare gups compile --accesses 200k --quiet --legend --json "$T/d1.json" > "$T/t.txt"
+grep -q "^  MPKI          TLB misses per 1,000 guest instructions" "$T/t.txt" && ok || no "legend"
+grep -q "best virtualized: .* against native); against " "$T/t.txt" && ok || no "verdict names its reference"
+"$B" compare gups --accesses 20k --quiet > "$T/t2.txt"; ! grep -q "MPKI          TLB" "$T/t2.txt" && ok || no "no legend on a pipe"
+grep "^compile  shadow" "$T/t.txt" | awk '$7 != "0.00" && $7 + 0 > 0 && $7 + 0 < 0.005 { f = 1 } END { exit !f }' && ok ||
+  no "a small VMM Mcyc keeps its digits: $(grep '^compile  shadow' "$T/t.txt")"
+# --- diff: two reports side by side, the configuration that differs, runs in one only
+"$B" compare gups --accesses 200k --agile-threshold 8 --modes native,nested,agile --quiet --json "$T/d2.json" > /dev/null
+"$B" diff "$T/d1.json" "$T/d2.json" > "$T/diff.txt"; expect "diff exit" $? 0
+grep -q "^# config agile_threshold: 2 -> 8" "$T/diff.txt" && grep -q "^gups     native .*=" "$T/diff.txt" &&
+  grep -q "^compile  agile   only in A" "$T/diff.txt" && ! grep -q "^gups     shadow .*[0-9]" "$T/diff.txt" && ok ||
+  no "diff: $(cat "$T/diff.txt")"
+head -c 300 "$T/d1.json" > "$T/cut.json"
+check_bad "cut.json: byte 300: not an agilesim JSON report: unterminated string" diff "$T/d1.json" "$T/cut.json"
+check_bad "/dev/null: byte 0: not an agilesim JSON report: unexpected end" diff "$T/d1.json" /dev/null
+echo '{"runs": 3, "config": {}}' > "$T/nr.json"
+check_bad "nr.json: not an agilesim JSON report (no runs or config)" diff "$T/nr.json" "$T/d1.json"
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -23,8 +23,51 @@ static void r_flush(void *c, int k, uint32_t a, uint64_t v, unsigned sh)
 static void r_cr3(void *c, uint32_t p) { (void)p; ((rec_t *)c)->cr3++; }
 static void r_fault(void *c, uint32_t p, uint64_t v, uint32_t s) { (void)p, (void)v, (void)s; ((rec_t *)c)->faults++; }
 
+/* The host-memory reservation: a region holds exactly its planned frames, each region's storage is
+ * its own, a full region says so, stop flags interrupt long range changes, and storage touched
+ * once stays counted when its frame is freed and reused. */
+static void mem_cases(void)
+{
+    ags_mem_plan_t plan = { { 0 } };
+    plan.frames[AGS_REGION_GUEST_BACKING] = 1u << 14; /* 64 MiB */
+    plan.frames[AGS_REGION_EPT] = 3;
+    plan.frames[AGS_REGION_MACHINE0] = 2;
+    ags_mem_t *m = malloc(sizeof(*m));
+    CHECK_EQ(ags_mem_init(m, &plan), 0);
+    CHECK_EQ(m->cut, AGS_MEM_CUT_NONE);
+    CHECK_EQ(m->arena_len, ((1u << 14) + 3 + 2) * 4096ULL);
+    uint64_t e[4];
+    for (int i = 0; i < 3; i++)
+        CHECK((e[i] = ags_mem_alloc(m, AGS_REGION_EPT, 0)) != 0);
+    CHECK_EQ(m->full_region, -1);
+    CHECK_EQ(ags_mem_alloc(m, AGS_REGION_EPT, 0), 0); /* a fourth does not fit */
+    CHECK_EQ(m->full_region, AGS_REGION_EPT);
+    CHECK_EQ(ags_mem_alloc(m, 3, 0), 0);               /* an unplanned region has no frames */
+    uint64_t s0 = ags_mem_alloc(m, AGS_REGION_MACHINE0, 0), g0 = ags_mem_alloc(m, AGS_REGION_GUEST_BACKING, 0);
+    uint64_t *pe = ags_mem_pt_attach(m, e[2], 7), *ps = ags_mem_pt_attach(m, s0, 8), *pg = ags_mem_pt_attach(m, g0, 9);
+    CHECK(pe && ps && pg && pe != ps && ps != pg && pe != pg);
+    pe[511] = 1, ps[0] = 2, pg[5] = 3;                 /* every slice is writable and disjoint */
+    CHECK_EQ(ags_mem_read(m, (e[2] << 12) + 511 * 8), 1);
+    CHECK_EQ(ags_mem_read(m, s0 << 12), 2);
+    CHECK_EQ(ags_mem_read(m, (g0 << 12) + 40), 3);
+    CHECK_EQ(ags_mem_tag(m, s0), 8);
+    CHECK(ags_mem_pt_attach(m, e[2] + 1, 0) == NULL);  /* beyond the region's reservation */
+    CHECK_EQ(m->resident_pages, 3);
+    ags_mem_pt_detach(m, s0);
+    ags_mem_free(m, AGS_REGION_MACHINE0, s0);
+    CHECK(ags_mem_pt(m, s0) == NULL);
+    CHECK_EQ(ags_mem_alloc(m, AGS_REGION_MACHINE0, 0), s0); /* LIFO reuse */
+    CHECK(ags_mem_pt_attach(m, s0, 8) != NULL);
+    CHECK_EQ(ags_mem_read(m, s0 << 12), 0);            /* zeroed again */
+    CHECK_EQ(m->resident_pages, 3);                     /* its storage was counted once */
+    CHECK_EQ(m->pt_pages, 3);
+    ags_mem_fini(m);
+    free(m);
+}
+
 int main(void)
 {
+    mem_cases();
     ags_config_t cfg;
     ags_config_defaults(&cfg);
     ags_mem_t *mem = malloc(sizeof(*mem));
@@ -32,7 +75,9 @@ int main(void)
     ags_guest_t g;
     rec_t r;
     memset(&r, 0, sizeof(r));
-    ags_mem_init(mem);
+    ags_mem_plan_t plan = { { 0 } };
+    plan.frames[AGS_REGION_GUEST_BACKING] = plan.frames[AGS_REGION_EPT] = 1u << 16;
+    CHECK_EQ(ags_mem_init(mem, &plan), 0);
     ags_ept_init(&ept, mem, 4, 12);
     ags_guest_listener_t ls = { &r, r_alloc, r_free, r_write, r_flush, r_cr3, r_fault, NULL };
     ags_guest_init(&g, &cfg, mem, &ept, &ls);

@@ -41,6 +41,8 @@ typedef struct {
     uint64_t warmup_abs;
     uint64_t instructions;                      /* --instructions: counted instructions per input (0: none) */
     uint64_t warmup_instructions;               /* --warmup-instructions (0: none) */
+    int legend;                                 /* 1 --legend, 0 --no-legend, -1 on a terminal */
+    uint64_t max_memory;                        /* --max-memory bytes (0: auto, UINT64_MAX: off) */
     const char *json, *csv, *svg;
     const char *cmdline;
 } ags_cli_opts_t;
@@ -58,6 +60,9 @@ void ags_cli_defaults(ags_cli_opts_t *o, unsigned command, const char *name);
 void ags_cli_parse(ags_cli_opts_t *o, int argc, char **argv, int first, int *rest);
 void ags_cli_usage(FILE *f);
 void ags_cli_usage_command(FILE *f, unsigned command); /* agilesim COMMAND --help */
+
+/* diff.c: agilesim diff A.json B.json (argv: the two paths) */
+int ags_cli_diff(int argc, char **argv);
 int ags_cli_workload_exists(const char *name);
 
 /* outfile.c: outputs that are never left half-written */

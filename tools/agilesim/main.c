@@ -262,6 +262,16 @@ int main(int argc, char **argv)
                "programs: docs/model.md, section 11.\n");
         return 0;
     }
+    if (!strcmp(cmd, "diff") || !strcmp(helpfor, "diff")) {
+        if (!strcmp(cmd, "help") || (argc > 2 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h")))) {
+            printf("usage: agilesim diff A.json B.json\n\n"
+                   "Two JSON reports side by side: per workload and mode, total cycles (and the change),\n"
+                   "overhead against native, MPKI, references per walk and exits per 1,000 instructions;\n"
+                   "the configuration keys that differ; runs found in one report only.\n");
+            return 0;
+        }
+        return ags_cli_diff(argc - 2, argv + 2);
+    }
     if (!command)
         ags_cli_die(EXIT_USAGE, "unknown command '%s' (see 'agilesim help')", cmd);
     ags_cli_opts_t o;

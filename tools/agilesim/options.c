@@ -274,6 +274,26 @@ static void h_footprint(ags_cli_opts_t *o, const optdef_t *d, const char *v)
         bad(v, "a size from 1m to 4t, e.g. 512m");
 }
 
+static void h_guest_memory(ags_cli_opts_t *o, const optdef_t *d, const char *v)
+{
+    (void)d;
+    uint64_t sz;
+    if (parse_size(v, &sz) || sz < (64ULL << 20) || sz > (1020ULL << 30))
+        bad(v, "a size from 64m to 1020g, e.g. 64g");
+    o->cfg.guest_memory = sz;
+}
+
+static void h_max_memory(ags_cli_opts_t *o, const optdef_t *d, const char *v)
+{
+    (void)d;
+    if (!strcmp(v, "off"))
+        o->max_memory = UINT64_MAX;
+    else if (!strcmp(v, "auto"))
+        o->max_memory = 0;
+    else if (parse_size(v, &o->max_memory) || o->max_memory < (16ULL << 20))
+        bad(v, "auto, off or a size of at least 16m, e.g. 8g");
+}
+
 static void h_seed(ags_cli_opts_t *o, const optdef_t *d, const char *v)
 {
     (void)d;
@@ -317,6 +337,7 @@ static void h_rec_instructions(ags_cli_opts_t *o, const optdef_t *d, const char 
         o->skip_instructions = x;
 }
 static void h_quiet(ags_cli_opts_t *o, const optdef_t *d, const char *v) { (void)d, (void)v; o->quiet = 1; }
+static void h_legend(ags_cli_opts_t *o, const optdef_t *d, const char *v) { (void)v; o->legend = !strcmp(d->name, "--legend"); }
 
 static void h_path(ags_cli_opts_t *o, const optdef_t *d, const char *v)
 {
@@ -433,6 +454,8 @@ static const optdef_t optdefs[] = {
     CLI("--svg", "FILE", CMD_SIM, h_path, NULL, "write an SVG stacked-bar chart"),
     FLAG("--check", check, "compare every walk with the guest's functional translation; audit the VMM"),
     CLI("--quiet", "", CMD_SIM | CMD_CONVERT | CMD_RECORD, h_quiet, NULL, "no progress or summary on stderr"),
+    CLI("--legend", "", CMD_SIM, h_legend, "on when stdout is a terminal", "define every column under the text table"),
+    CLI("--no-legend", "", CMD_SIM, h_legend, NULL, "no legend under the text table"),
     U64("--interval", "N", interval, 1000, "per-interval rows every N instructions (0: none)"),
     CLI("--warmup", "N|P%", CMD_SIM, h_warmup, "50% for built-in workloads, 0 for traces", "simulate the first N accesses (or P% of --accesses) without counting them"),
     CLI("--instructions", "N", CMD_SIM, h_instructions, NULL, "count N instructions per input instead of --accesses (ChampSim's convention)"),
@@ -441,6 +464,8 @@ static const optdef_t optdefs[] = {
     UINT("--host-levels", "N", host_levels, 4, 5, "host (EPT) levels: 4 or 5"),
     PAGE("--guest-page", guest_page_shift, "guest page size: 4k, 2m (THP) or 1g"),
     PAGE("--host-page", host_page_shift, "host page size (EPT leaf)"),
+    CLI("--guest-memory", "SIZE", CMD_SIM, h_guest_memory, "512g", "the guest's physical memory; a run that needs more stops with an error (no swapping is modelled)"),
+    CLI("--max-memory", "SIZE|auto|off", CMD_SIM, h_max_memory, "auto: 90% of the memory free at start", "stop a run whose resident size reaches SIZE, reporting the statistics so far"),
     ENUM("--host-backing", "prefault|lazy", host_backing_lazy, s_backing, "guest memory backed at boot, or an EPT-violation exit per first touch"),
     ONOFF("--pcid", pcid, "tag TLB entries with a PCID (off: every context switch flushes the TLB)"),
     CLI("--pcids", "N|off", CMD_SIM, h_pcids, "6", "PCIDs the guest hands out per CPU (Linux TLB_NR_DYN_ASIDS); a process whose PCID was reused flushes"),
@@ -632,6 +657,7 @@ void ags_cli_defaults(ags_cli_opts_t *o, unsigned command, const char *name)
     o->seed = 1;
     o->zstd = command == CMD_RECORD; /* a recording is big: compressed unless --no-zstd */
     o->max_instructions = UINT64_MAX;
+    o->legend = -1;
     if (command == CMD_RUN)
         o->cfg.modes = 0;
 }
@@ -741,6 +767,7 @@ void ags_cli_usage(FILE *f)
           "  convert IN OUT.agt                convert a trace (Lackey, pinatrace, ChampSim, .agt) or workload to .agt\n"
           "  info TRACE                        counts, footprint, pages touched, events, instructions\n"
           "  record -o OUT.agt -- CMD ARGS...  run CMD under agilesim's Valgrind tool, following its children, into an .agt trace (zstd)\n"
+          "  diff A.json B.json                two reports side by side: the change per workload and mode\n"
           "  workloads                         list the built-in workloads\n"
           "  help [COMMAND], -h, --help        this text, or one command's synopsis and options\n"
           "  version, --version                the version\n\noptions (default in brackets):\n",

@@ -151,8 +151,9 @@ static void nomem_cause(void)
 {
     struct rlimit rl;
     if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
-        ags_cli_die(1, "cannot create the simulator: its 8 TiB address-space reservation (only page-table pages are "
-                       "ever touched) exceeds RLIMIT_AS (ulimit -v %llu KiB); run with ulimit -v unlimited",
+        ags_cli_die(1, "cannot create the simulator: RLIMIT_AS (ulimit -v %llu KiB) leaves no room for its "
+                       "address-space reservation, even for 64 MiB of guest memory (only page-table pages are "
+                       "ever touched); raise ulimit -v",
                     (unsigned long long)rl.rlim_cur / 1024);
     FILE *f = fopen("/proc/sys/vm/overcommit_memory", "r");
     int mode = -1;
@@ -162,8 +163,94 @@ static void nomem_cause(void)
         fclose(f);
     }
     if (mode == 2)
-        ags_cli_die(1, "cannot create the simulator: vm.overcommit_memory=2 refuses its 8 TiB MAP_NORESERVE "
-                       "address-space reservation (only page-table pages are ever touched); it needs mode 0 or 1");
+        ags_cli_die(1, "cannot create the simulator: vm.overcommit_memory=2 leaves no commit room for its "
+                       "MAP_NORESERVE reservation, even for 64 MiB of guest memory; use mode 0 or 1");
+}
+
+/* ------------------------------------------------------------------ memory budget */
+
+static uint64_t rss_bytes(void)
+{
+    unsigned long long size = 0, rss = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%llu %llu", &size, &rss) != 2)
+            rss = 0;
+        fclose(f);
+    }
+    return (uint64_t)rss * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+/* A number from a one-line file, or UINT64_MAX ("max", missing, unreadable). */
+static uint64_t file_u64(const char *path)
+{
+    unsigned long long v;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return UINT64_MAX;
+    int ok = fscanf(f, "%llu", &v) == 1;
+    fclose(f);
+    return ok ? (uint64_t)v : UINT64_MAX;
+}
+
+/* What the memory cgroup still allows (bytes), or UINT64_MAX: cgroup v2 memory.max - memory.current,
+ * else v1 memory.limit_in_bytes - memory.usage_in_bytes; this process's group where it is
+ * visible, else the namespace's root. */
+static uint64_t cgroup_room(void)
+{
+    char line[512], path[700];
+    uint64_t room = UINT64_MAX;
+    FILE *f = fopen("/proc/self/cgroup", "r");
+    while (f && fgets(line, sizeof(line), f)) {
+        line[strcspn(line, "\n")] = 0;
+        const char *grp = NULL, *v2 = strstr(line, "::"), *v1 = strstr(line, ":memory:");
+        const char *lim = NULL, *cur = NULL, *dir = NULL;
+        if (line[0] == '0' && v2 == line + 1)
+            grp = v2 + 2, dir = "/sys/fs/cgroup", lim = "memory.max", cur = "memory.current";
+        else if (v1)
+            grp = v1 + 8, dir = "/sys/fs/cgroup/memory", lim = "memory.limit_in_bytes", cur = "memory.usage_in_bytes";
+        if (!grp)
+            continue;
+        for (int pass = 0; pass < 2; pass++) {
+            snprintf(path, sizeof(path), "%s%s/%s", dir, pass ? "" : grp, lim);
+            uint64_t l = file_u64(path);
+            if (l == UINT64_MAX && access(path, R_OK))
+                continue; /* not visible here: try the root */
+            snprintf(path, sizeof(path), "%s%s/%s", dir, pass ? "" : grp, cur);
+            uint64_t c = file_u64(path);
+            if (l != UINT64_MAX && c != UINT64_MAX && l < (1ULL << 60))
+                room = (l > c ? l - c : 0) < room ? (l > c ? l - c : 0) : room;
+            break;
+        }
+    }
+    if (f)
+        fclose(f);
+    return room;
+}
+
+/* --max-memory auto: 90% of what MemAvailable and the memory cgroup leave, plus what this
+ * process holds already. */
+static uint64_t memory_budget(const ags_cli_opts_t *o)
+{
+    if (o->max_memory == UINT64_MAX)
+        return 0;
+    if (o->max_memory)
+        return o->max_memory;
+    uint64_t avail = UINT64_MAX;
+    char line[128];
+    unsigned long long kb;
+    FILE *f = fopen("/proc/meminfo", "r");
+    while (f && fgets(line, sizeof(line), f))
+        if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+            avail = (uint64_t)kb * 1024;
+    if (f)
+        fclose(f);
+    uint64_t cg = cgroup_room();
+    if (cg < avail)
+        avail = cg;
+    if (avail == UINT64_MAX)
+        return 0;
+    return avail / 10 * 9 + rss_bytes();
 }
 
 static double now(void)
@@ -257,7 +344,8 @@ int ags_cli_run(ags_cli_opts_t *o)
     if (!runs || !ivs || !buf || !ivcopies)
         ags_cli_die(1, "out of memory");
     size_t nruns = 0, nivs = 0;
-    int status = 0, warm_status = 0;
+    int status = 0, warm_status = 0, mem_stop = 0;
+    uint64_t budget_rss = memory_budget(o);
     double t_start = now();
 
     for (size_t wi = 0; wi < o->ninputs && !ags_cli_stop; wi++) {
@@ -274,6 +362,17 @@ int ags_cli_run(ags_cli_opts_t *o)
                 nomem_cause();
             ags_cli_die(1, "cannot create the simulator: %s", ags_strerror(rc));
         }
+        ags_sim_set_stop(sim, &ags_cli_stop);
+        if (wi == 0 && !o->quiet) {
+            ags_sim_memory_t sm;
+            ags_sim_memory(sim, &sm);
+            if (sm.limited_by)
+                fprintf(stderr, "agilesim: note: %s leaves room for %.2f GiB of guest memory, not the %.0f GiB of "
+                                "--guest-memory; a run that needs more stops with an error\n",
+                        sm.limited_by == AGS_MEMLIMIT_RLIMIT_AS ? "RLIMIT_AS (ulimit -v)"
+                        : sm.limited_by == AGS_MEMLIMIT_COMMIT ? "vm.overcommit_memory=2" : "mmap",
+                        (double)sm.guest_memory / (1 << 30), (double)o->cfg.guest_memory / (1 << 30));
+        }
         if (ags_cli_source_open(o, wi, budget, &src)) {
             ags_sim_destroy(sim);
             break;
@@ -284,10 +383,13 @@ int ags_cli_run(ags_cli_opts_t *o)
             total = 0; /* unknown */
         double t0 = now(), last = t0;
         size_t n;
+        unsigned batches = 0;
         const char *rerr = NULL;
         while (!ags_cli_stop && (n = ags_cli_source_next(&src, buf, 4096, &rerr)) > 0) {
             rc = ags_sim_run(sim, buf, n);
             if (rc == AGS_SIM_DONE) /* the counted length was reached */
+                break;
+            if (rc == AGS_E_INTR && ags_cli_stop) /* a signal inside a long event */
                 break;
             if (rc) {
                 fputs(progress ? "\r\033[K" : "", stderr);
@@ -297,6 +399,16 @@ int ags_cli_run(ags_cli_opts_t *o)
                 break;
             }
             done += n;
+            uint64_t rss;
+            if (budget_rss && (++batches & 7) == 0 && (rss = rss_bytes()) > budget_rss) {
+                fputs(progress ? "\r\033[K" : "", stderr);
+                fprintf(stderr, "agilesim: %s: event %llu: stopped: agilesim's resident memory reached %.2f GiB, over "
+                                "the budget of %.2f GiB (--max-memory%s); the statistics so far are reported\n",
+                        wl, (unsigned long long)ags_sim_events_done(sim), (double)rss / (1 << 30),
+                        (double)budget_rss / (1 << 30), o->max_memory ? "" : " auto: 90% of the memory free at start");
+                mem_stop = 1;
+                break;
+            }
             if (progress) {
                 double t = now();
                 if (t - last > 0.5) {
@@ -330,10 +442,10 @@ int ags_cli_run(ags_cli_opts_t *o)
         ags_sim_finish(sim);
         if (!ags_sim_counting(sim)) {
             fprintf(stderr, "agilesim: %s: %s before the warm-up (%llu %s) ended: nothing was counted\n", wl,
-                    ags_cli_stop ? "interrupted" : "the input ended",
+                    ags_cli_stop ? "interrupted" : mem_stop ? "stopped at the memory budget" : "the input ended",
                     (unsigned long long)(cfg.warmup ? cfg.warmup : cfg.warmup_instructions),
                     cfg.warmup ? "accesses" : "instructions");
-            warm_status = ags_cli_stop ? EXIT_SIGNAL : EXIT_USAGE; /* reports say warmup_incomplete */
+            warm_status = ags_cli_stop ? EXIT_SIGNAL : mem_stop ? 1 : EXIT_USAGE; /* reports say warmup_incomplete */
         }
         ags_guest_stats_t gs;
         ags_sim_guest_stats(sim, &gs);
@@ -345,7 +457,7 @@ int ags_cli_run(ags_cli_opts_t *o)
             r->mode = (ags_mode_t)m;
             ags_sim_stats(sim, (ags_mode_t)m, &r->st);
             r->guest = gs;
-            r->interrupted = ags_cli_stop != 0;
+            r->interrupted = ags_cli_stop != 0 || mem_stop;
         }
         if (o->cfg.interval) {
             size_t niv;
@@ -359,21 +471,22 @@ int ags_cli_run(ags_cli_opts_t *o)
         }
         ags_cli_source_close(&src);
         ags_sim_destroy(sim);
-        if (warm_status)
+        if (warm_status || mem_stop)
             break;
     }
     if (status) {
         ags_cli_out_abort_all();
         goto done;
     }
-    ags_report_t rep = { o->cmdline, &o->cfg, o->accesses, o->footprint, o->seed, runs, nruns, ivs, nivs };
+    ags_report_t rep = { o->cmdline, &o->cfg, o->accesses, o->footprint, o->seed, runs, nruns, ivs, nivs,
+                         o->legend >= 0 ? o->legend : isatty(1) };
     if (!to_stdout && (ags_report_text(stdout, &rep) || fflush(stdout))) {
         ags_cli_out_abort_all();
         ags_cli_die(1, "standard output: write failed: %s", strerror(errno ? errno : EIO));
     }
     if (!o->quiet)
         fprintf(stderr, "agilesim: %zu run(s) in %.1fs%s\n", nruns, now() - t_start,
-                ags_cli_stop ? " (interrupted: statistics so far)" : "");
+                ags_cli_stop || mem_stop ? " (interrupted: statistics so far)" : "");
     static int (*const writers[3])(FILE *, const ags_report_t *) = { ags_report_json, ags_report_csv, ags_report_svg };
     for (int k = 0; k < 3; k++) {
         ags_outfile_t *of = ags_cli_outs[k];
@@ -389,6 +502,8 @@ int ags_cli_run(ags_cli_opts_t *o)
     }
     if (ags_cli_stop)
         status = EXIT_SIGNAL;
+    else if (mem_stop && !status)
+        status = 1;
     if (warm_status && !status)
         status = warm_status;
 done:
