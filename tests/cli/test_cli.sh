@@ -289,11 +289,25 @@ grep "^compile  shadow" "$T/t.txt" | awk '$7 != "0.00" && $7 + 0 > 0 && $7 + 0 <
 grep -q "^# config agile_threshold: 2 -> 8" "$T/diff.txt" && grep -q "^gups     native .*=" "$T/diff.txt" &&
   grep -q "^compile  agile   only in A" "$T/diff.txt" && ! grep -q "^gups     shadow .*[0-9]" "$T/diff.txt" && ok ||
   no "diff: $(cat "$T/diff.txt")"
-head -c 300 "$T/d1.json" > "$T/cut.json"
-check_bad "cut.json: byte 300: not an agilesim JSON report: unterminated string" diff "$T/d1.json" "$T/cut.json"
+printf '{"runs": [], "config": {"a": "abc' > "$T/cut.json"
+check_bad "cut.json: byte 33: not an agilesim JSON report: unterminated string" diff "$T/d1.json" "$T/cut.json"
 check_bad "/dev/null: byte 0: not an agilesim JSON report: unexpected end" diff "$T/d1.json" /dev/null
 echo '{"runs": 3, "config": {}}' > "$T/nr.json"
 check_bad "nr.json: not an agilesim JSON report (no runs or config)" diff "$T/nr.json" "$T/d1.json"
+
+# --- the manual page and the bash completion are generated from the option table
+"$B" help --man > "$T/a.1" && groff -man -Tascii -ww "$T/a.1" 2> "$T/e" | col -bx > "$T/man.txt" && [ ! -s "$T/e" ] && ok ||
+  no "man page renders: $(head -3 "$T/e")"
+missing=$("$B" help | grep -o '^  --[a-z0-9-]*' | sort -u | while read -r o; do grep -q -- "$o" "$T/man.txt" || echo "$o"; done)
+expect "every option in the man page" "$missing" ""
+cmp -s "$T/a.1" "$(dirname "$B")/agilesim.1" && ok || no "build/agilesim.1 is the generated page"
+comp() { bash -c 'source "$1"; PATH=$(dirname "$2"):$PATH; shift 2; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _agilesim; echo "${COMPREPLY[*]}"' \
+  _ "$(dirname "$B")/agilesim.bash" "$B" "$@"; }
+expect "complete compare --mo" "$(comp agilesim compare --mo)" "--modes"
+expect "complete run --mode n" "$(comp agilesim run --mode n)" "native nested"
+expect "complete record options" "$(comp agilesim record --ro)" "--roi"
+expect "complete a workload" "$(comp agilesim compare gu)" "gups"
+expect "nothing after --" "$(comp agilesim compare -- ls --mo)" ""
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -61,6 +61,9 @@ void ags_cli_parse(ags_cli_opts_t *o, int argc, char **argv, int first, int *res
 void ags_cli_usage(FILE *f);
 void ags_cli_usage_command(FILE *f, unsigned command); /* agilesim COMMAND --help */
 
+void ags_cli_man(FILE *f);              /* agilesim help --man */
+void ags_cli_bash_completion(FILE *f);  /* agilesim help --bash-completion */
+
 /* diff.c: agilesim diff A.json B.json (argv: the two paths) */
 int ags_cli_diff(int argc, char **argv);
 int ags_cli_workload_exists(const char *name);

@@ -230,6 +230,14 @@ int main(int argc, char **argv)
         { "record", CMD_RECORD },
     };
     unsigned command = 0;
+    if (!strcmp(cmd, "help") && argc == 3 && !strcmp(argv[2], "--man")) {
+        ags_cli_man(stdout);
+        return fflush(stdout) ? 1 : 0;
+    }
+    if (!strcmp(cmd, "help") && argc == 3 && !strcmp(argv[2], "--bash-completion")) {
+        ags_cli_bash_completion(stdout);
+        return fflush(stdout) ? 1 : 0;
+    }
     const char *helpfor = !strcmp(cmd, "help") && argc > 2 ? argv[2] : cmd;
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
         if (!strcmp(helpfor, cmds[i].name))
