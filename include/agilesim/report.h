@@ -36,5 +36,9 @@ int ags_report_text(FILE *f, const ags_report_t *r);
 int ags_report_json(FILE *f, const ags_report_t *r);
 int ags_report_csv(FILE *f, const ags_report_t *r);
 int ags_report_svg(FILE *f, const ags_report_t *r);
+/* Line charts over instructions from the --interval rows, per input: overhead against native and
+ * VM exits per 1,000 instructions in each interval, per mode; agile's guest page-table pages in
+ * nested and in shadow mode. An input without interval rows gets a note instead. */
+int ags_report_svg_intervals(FILE *f, const ags_report_t *r);
 
 #endif

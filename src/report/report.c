@@ -5,6 +5,7 @@
 #include "util.h"
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ------------------------------------------------------------------ config echo */
@@ -548,17 +549,19 @@ int ags_report_svg(FILE *f, const ags_report_t *r)
     int clipped_axis = maxn > 4.0; /* keep the interesting range readable; taller bars are cut */
     if (clipped_axis)
         maxn = 4.0;
-    const double bw = 22, gap = 28, left = 70, top = 50, h = 300;
+    const double bw = 22, gap = 28, left = 80, top = 64, h = 300;
     double gw = nm * bw + gap;
-    double width = left + nw * gw + 180, height = top + h + 90;
+    double width = AGS_MAX(left + nw * gw + 180, 520), height = top + h + 90;
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
                "font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\">\n",
             width, height, width, height);
     fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
-    fprintf(f, "<text x=\"%.0f\" y=\"24\" font-size=\"15\" font-weight=\"bold\">agilesim: cycles per mode, "
-               "normalised to native (base / walk / VMM / guest kernel)%s</text>\n", left,
+    fprintf(f, "<text x=\"20\" y=\"24\" font-size=\"15\" font-weight=\"bold\">agilesim: cycles per mode, "
+               "normalised to native</text>\n<text x=\"20\" y=\"42\">stacked: base / walk / VMM / guest kernel%s</text>\n",
             clipped_axis ? "; taller bars cut at 4x" : "");
+    fprintf(f, "<text x=\"22\" y=\"%.0f\" text-anchor=\"middle\" transform=\"rotate(-90 22 %.0f)\">"
+               "cycles / native's cycles</text>\n", top + h / 2, top + h / 2);
     /* axis and grid */
     for (double y = 0; y <= maxn + 1e-9; y += maxn > 4 ? 1.0 : 0.25) {
         double py = top + h - y / maxn * h;
@@ -612,15 +615,171 @@ int ags_report_svg(FILE *f, const ags_report_t *r)
                        "transform=\"rotate(-60 %.1f %.0f)\">%s</text>\n",
                     x0 + bw / 2, top + h + 12, x0 + bw / 2, top + h + 12, ags_mode_name(x->mode));
         }
-        fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\" font-weight=\"bold\">", gx + nm * bw / 2,
+        /* the name fits its group (about 7.5 px per bold character); a longer one keeps its start
+         * and its end (where names differ) around an ellipsis, in full in its tooltip */
+        size_t fit = (size_t)((gw - 6) / 7.5), len = strlen(wls[w]);
+        char name[256];
+        snprintf(name, sizeof(name), "%s", wls[w]);
+        if (len > fit && fit >= 3 && len < sizeof(name)) {
+            size_t head = (fit - 1) / 2, tail = len - (fit - 1 - head);
+            while (head && ((unsigned char)wls[w][head] & 0xc0) == 0x80)
+                head--; /* not inside a UTF-8 sequence */
+            while (tail < len && ((unsigned char)wls[w][tail] & 0xc0) == 0x80)
+                tail++;
+            snprintf(name, sizeof(name), "%.*s\xe2\x80\xa6%s", (int)head, wls[w], wls[w] + tail);
+        }
+        fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\" font-weight=\"bold\"><title>", gx + nm * bw / 2,
                 top + h + 62);
         xml_str(f, wls[w]);
+        fputs("</title>", f);
+        xml_str(f, name);
         fputs("</text>\n</g>\n", f);
     }
     for (int p = 0; p < 4; p++) {
         double lx = left + nw * gw + 20, ly = top + 10 + p * 20;
         fprintf(f, "<rect x=\"%.0f\" y=\"%.0f\" width=\"12\" height=\"12\" fill=\"%s\"/>"
                    "<text x=\"%.0f\" y=\"%.0f\">%s</text>\n", lx, ly, colors[p], lx + 18, ly + 10, parts[p]);
+    }
+    fputs("</svg>\n", f);
+    return ferror(f) ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------ SVG: time series */
+
+static const char *mode_colors[AGS_MODE_COUNT] = { "#555555", "#1f77b4", "#d62728", "#2ca02c" };
+
+/* A round step (1, 2 or 5 times a power of ten) that splits `range` into about four parts. */
+static double nice_step(double range)
+{
+    double raw = range / 4, p = pow(10, floor(log10(raw))), m = raw / p;
+    return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
+}
+
+/* One panel: series[k] over xs (n points); a y axis from 0 (or the minimum, if negative) to the
+ * maximum, five grid lines, the panel's title and unit. */
+static void svg_panel(FILE *f, double x0, double y0, double w, double h, const char *title, const double *xs,
+                      size_t n, const double *const *series, const char *const *names, const char *const *colors,
+                      size_t ns)
+{
+    double lo = 0, hi = 0;
+    for (size_t k = 0; k < ns; k++)
+        for (size_t i = 0; i < n; i++)
+            if (isfinite(series[k][i]))
+                lo = AGS_MIN(lo, series[k][i]), hi = AGS_MAX(hi, series[k][i]);
+    if (hi <= lo)
+        hi = lo + 1;
+    double ys = nice_step(hi - lo);
+    lo = floor(lo / ys) * ys, hi = ceil(hi / ys) * ys;
+    double xmax = n ? xs[n - 1] : 1;
+    if (xmax <= 0)
+        xmax = 1;
+    fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" font-weight=\"bold\">%s</text>\n", x0, y0 - 8, title);
+    for (double v = lo; v <= hi + ys / 2; v += ys) {
+        double py = y0 + h - (v - lo) / (hi - lo) * h;
+        fprintf(f, "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
+                   "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\">%.4g</text>\n",
+                x0, x0 + w, py, py, x0 - 6, py + 4, fabs(v) < ys / 1e6 ? 0.0 : v);
+    }
+    double xstep = nice_step(xmax / 1e6) * 1e6;
+    for (double v = 0; v <= xmax * (1 + 1e-9); v += xstep)
+        fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\" font-size=\"11\">%.4g</text>\n",
+                x0 + v / xmax * w, y0 + h + 14, v / 1e6);
+    fprintf(f, "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.0f\" y2=\"%.0f\" stroke=\"#888\"/>\n", x0, x0 + w, y0 + h, y0 + h);
+    for (size_t k = 0; k < ns; k++) {
+        fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.6\" points=\"", colors[k]);
+        for (size_t i = 0; i < n; i++)
+            if (isfinite(series[k][i]))
+                fprintf(f, "%.1f,%.1f ", x0 + xs[i] / xmax * w, y0 + h - (series[k][i] - lo) / (hi - lo) * h);
+        fprintf(f, "\"><title>%s</title></polyline>\n", names[k]);
+        fprintf(f, "<rect x=\"%.0f\" y=\"%.0f\" width=\"12\" height=\"3\" fill=\"%s\"/><text x=\"%.0f\" y=\"%.0f\" "
+                   "font-size=\"11\">%s</text>\n", x0 + w + 14, y0 + 6 + k * 16.0, colors[k], x0 + w + 30,
+                y0 + 10 + k * 16.0, names[k]);
+    }
+}
+
+int ags_report_svg_intervals(FILE *f, const ags_report_t *r)
+{
+    const double left = 80, pw = 640, ph = 150, pgap = 60, right = 150;
+    size_t panels = 0;
+    for (size_t i = 0; i < r->nivs; i++)
+        panels += r->ivs[i].n ? 3 : 1;
+    if (!r->nivs)
+        panels = 1;
+    double width = left + pw + right, height = 60 + panels * (ph + pgap) + 40 * (double)r->nivs;
+    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+               "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
+               "font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\">\n"
+               "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
+               "<text x=\"20\" y=\"24\" font-size=\"15\" font-weight=\"bold\">agilesim: per interval of %llu "
+               "instructions</text>\n",
+            width, height, width, height, (unsigned long long)r->cfg->interval);
+    double y = 60;
+    if (!r->nivs)
+        fputs("<text x=\"20\" y=\"70\">no interval rows: run with --interval N</text>\n", f);
+    for (size_t i = 0; i < r->nivs; i++) {
+        const ags_run_intervals_t *ri = &r->ivs[i];
+        fputs("<text x=\"20\" y=\"", f);
+        fprintf(f, "%.0f\" font-size=\"14\" font-weight=\"bold\">", y + 6);
+        xml_str(f, ri->workload);
+        fputs("</text>\n", f);
+        y += 40;
+        if (!ri->n) {
+            fprintf(f, "<text x=\"%.0f\" y=\"%.0f\">no interval ended in the counted run</text>\n", left, y);
+            y += ph + pgap;
+            continue;
+        }
+        size_t n = ri->n;
+        double *buf = calloc(n * 11, sizeof(double)); /* rows: x, overhead x4, exits x4, agile pages x2 */
+        if (!buf)
+            return -1;
+        double *xs = buf, *ovh[AGS_MODE_COUNT], *ex[AGS_MODE_COUNT], *np = buf + 9 * n, *sp = buf + 10 * n;
+        const double *so[AGS_MODE_COUNT], *se[AGS_MODE_COUNT];
+        const char *nm[AGS_MODE_COUNT], *col[AGS_MODE_COUNT], *enm[AGS_MODE_COUNT], *ecol[AGS_MODE_COUNT];
+        size_t no = 0, ne = 0;
+        for (size_t k = 0; k < n; k++)
+            xs[k] = (double)ri->iv[k].instructions;
+        for (unsigned m = 0; m < AGS_MODE_COUNT; m++) {
+            ovh[m] = buf + (1 + m) * n;
+            ex[m] = m ? buf + (5 + m) * n : NULL; /* native has no VM exits */
+        }
+        for (unsigned m = 0; m < AGS_MODE_COUNT; m++) {
+            if (!(ri->modes & (1u << m)))
+                continue;
+            for (size_t k = 0; k < n; k++) {
+                const ags_interval_t *a = k ? &ri->iv[k - 1] : NULL, *b = &ri->iv[k];
+                double dc = (double)(b->cycles[m] - (a ? a->cycles[m] : 0));
+                double dn = (double)(b->cycles[AGS_MODE_NATIVE] - (a ? a->cycles[AGS_MODE_NATIVE] : 0));
+                double di = (double)(b->instructions - (a ? a->instructions : 0));
+                ovh[m][k] = (ri->modes & 1u) && dn > 0 ? 100.0 * (dc / dn - 1.0) : NAN;
+                if (ex[m])
+                    ex[m][k] = di > 0 ? 1000.0 * (double)(b->vm_exits[m] - (a ? a->vm_exits[m] : 0)) / di : NAN;
+                if (m == AGS_MODE_AGILE) {
+                    np[k] = (double)b->agile_nested_pages;
+                    sp[k] = (double)b->agile_shadow_pages;
+                }
+            }
+            if (m != AGS_MODE_NATIVE && (ri->modes & 1u))
+                so[no] = ovh[m], nm[no] = ags_mode_name((ags_mode_t)m), col[no++] = mode_colors[m];
+            if (ex[m])
+                se[ne] = ex[m], enm[ne] = ags_mode_name((ags_mode_t)m), ecol[ne++] = mode_colors[m];
+        }
+        svg_panel(f, left, y, pw, ph, no ? "overhead against native in the interval (%)"
+                                         : "overhead against native (%): native was not run", xs, n, so, nm, col, no);
+        y += ph + pgap;
+        svg_panel(f, left, y, pw, ph, "VM exits per 1,000 instructions in the interval", xs, n, se, enm, ecol, ne);
+        y += ph + pgap;
+        if (ri->modes & (1u << AGS_MODE_AGILE)) {
+            const double *as[2] = { np, sp };
+            static const char *an[2] = { "nested", "shadow" }, *ac[2] = { "#1f77b4", "#d62728" };
+            svg_panel(f, left, y, pw, ph, "agile: guest page-table pages in each mode (at the interval's end)", xs, n, as,
+                      an, ac, 2);
+        } else {
+            fprintf(f, "<text x=\"%.0f\" y=\"%.0f\">agile was not run</text>\n", left, y + 20);
+        }
+        fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">instructions (millions)</text>\n", left + pw / 2,
+                y + ph + 32);
+        y += ph + pgap;
+        free(buf);
     }
     fputs("</svg>\n", f);
     return ferror(f) ? -1 : 0;

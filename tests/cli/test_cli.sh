@@ -295,6 +295,38 @@ check_bad "/dev/null: byte 0: not an agilesim JSON report: unexpected end" diff 
 echo '{"runs": 3, "config": {}}' > "$T/nr.json"
 check_bad "nr.json: not an agilesim JSON report (no runs or config)" diff "$T/nr.json" "$T/d1.json"
 
+# --- time series: --interval-svg charts the interval rows (overhead, exits, agile's pages) per input
+"$B" compare mixed gups --accesses 400k --interval 200000 --interval-svg "$T/ts.svg" --quiet > /dev/null; expect "interval-svg exit" $? 0
+python3 - "$T/ts.svg" <<'PY' && ok || no "interval SVG"
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+ns = "{http://www.w3.org/2000/svg}"
+lines = root.findall(".//" + ns + "polyline")
+texts = [t.text or "" for t in root.iter(ns + "text")]
+assert len(lines) == 2 * (3 + 3 + 2), len(lines)  # two inputs: 3 overhead, 3 exits, 2 agile page series
+assert all(len(l.get("points").split()) >= 5 for l in lines)
+assert "mixed" in texts and "gups" in texts and any("agile: guest page-table pages" in t for t in texts)
+PY
+check_bad "--interval-svg .*give --interval N too" compare gups --interval-svg "$T/x.svg"
+
+# --- the bar chart: a y-axis label, a title that is not clipped with one workload, long names cut
+# in the middle (the full name in the tooltip)
+"$B" convert gups --accesses 3000 "$T/a_trace_with_a_rather_long_name_7.agt" --quiet
+"$B" compare gups "$T/a_trace_with_a_rather_long_name_7.agt" --accesses 3000 --svg "$T/bars.svg" --quiet > /dev/null
+python3 - "$T/bars.svg" <<'PY' && ok || no "bar chart layout"
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+ns = "{http://www.w3.org/2000/svg}"
+texts = [t.text or "" for t in root.iter(ns + "text")]
+assert "cycles / native's cycles" in texts
+title = [t for t in texts if t.startswith("agilesim: cycles per mode")][0]
+assert float(root.get("width")) >= 20 + 8.5 * len(title), (root.get("width"), title)
+shown = [(t.find(ns + "title").tail or "", t.find(ns + "title").text) for t in root.iter(ns + "text") if t.find(ns + "title") is not None]
+cut = [(v, full) for v, full in shown if "\u2026" in v]
+assert len(cut) == 1 and cut[0][0].startswith("a_trac") and cut[0][0].endswith("_7.agt"), shown
+assert cut[0][1].endswith("a_trace_with_a_rather_long_name_7.agt"), cut
+PY
+
 # --- the manual page and the bash completion are generated from the option table
 "$B" help --man > "$T/a.1" && groff -man -Tascii -ww "$T/a.1" 2> "$T/e" | col -bx > "$T/man.txt" && [ ! -s "$T/e" ] && ok ||
   no "man page renders: $(head -3 "$T/e")"

@@ -43,7 +43,7 @@ typedef struct {
     uint64_t warmup_instructions;               /* --warmup-instructions (0: none) */
     int legend;                                 /* 1 --legend, 0 --no-legend, -1 on a terminal */
     uint64_t max_memory;                        /* --max-memory bytes (0: auto, UINT64_MAX: off) */
-    const char *json, *csv, *svg;
+    const char *json, *csv, *svg, *interval_svg;
     const char *cmdline;
 } ags_cli_opts_t;
 

@@ -344,7 +344,7 @@ static void h_path(ags_cli_opts_t *o, const optdef_t *d, const char *v)
     if (!*v)
         bad(v, "a file name");
     const char **slot = !strcmp(d->name, "-o") ? &o->output : !strcmp(d->name, "--json") ? &o->json
-                        : !strcmp(d->name, "--csv") ? &o->csv : &o->svg;
+                        : !strcmp(d->name, "--csv") ? &o->csv : !strcmp(d->name, "--interval-svg") ? &o->interval_svg : &o->svg;
     *slot = v;
 }
 
@@ -452,6 +452,7 @@ static const optdef_t optdefs[] = {
     CLI("--json", "FILE", CMD_SIM, h_path, NULL, "write the JSON report"),
     CLI("--csv", "FILE", CMD_SIM, h_path, NULL, "write the CSV report"),
     CLI("--svg", "FILE", CMD_SIM, h_path, NULL, "write an SVG stacked-bar chart"),
+    CLI("--interval-svg", "FILE", CMD_SIM, h_path, NULL, "with --interval: write SVG line charts over instructions (overhead, exits, agile's pages)"),
     FLAG("--check", check, "compare every walk with the guest's functional translation; audit the VMM"),
     CLI("--quiet", "", CMD_SIM | CMD_CONVERT | CMD_RECORD, h_quiet, NULL, "no progress or summary on stderr"),
     CLI("--legend", "", CMD_SIM, h_legend, "on when stdout is a terminal", "define every column under the text table"),

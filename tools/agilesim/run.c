@@ -18,19 +18,20 @@
 
 /* ------------------------------------------------------------------ output files */
 
-static ags_outfile_t *ags_cli_outs[3];
+#define NOUTS 4 /* --json, --csv, --svg, --interval-svg */
+static ags_outfile_t *ags_cli_outs[NOUTS];
 
 void ags_cli_out_abort_all(void)
 {
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < NOUTS; i++)
         if (ags_cli_outs[i])
             ags_out_abort(ags_cli_outs[i]);
 }
 
 /* Two outputs on one file, or an output on an input trace, are refused before simulating. */
-static void check_outputs(const ags_cli_opts_t *o, ags_outfile_t *outs[3])
+static void check_outputs(const ags_cli_opts_t *o, ags_outfile_t *outs[NOUTS])
 {
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < NOUTS; i++) {
         if (!outs[i]->path)
             continue;
         for (int k = 0; k < i; k++)
@@ -314,6 +315,8 @@ int ags_cli_run(ags_cli_opts_t *o)
     }
     if (o->warmup_instructions && o->warmup_pct != -2)
         ags_cli_die(EXIT_USAGE, "--warmup and --warmup-instructions: give one of them");
+    if (o->interval_svg && !o->cfg.interval)
+        ags_cli_die(EXIT_USAGE, "--interval-svg %s: it charts the interval rows; give --interval N too", o->interval_svg);
     if (o->instructions && o->accesses_given)
         ags_cli_die(EXIT_USAGE, "--accesses and --instructions: give one of them");
     ags_config_t c0;
@@ -325,13 +328,14 @@ int ags_cli_run(ags_cli_opts_t *o)
     o->cfg.max_instructions = c0.max_instructions;
     if (ags_config_validate(&c0, err, sizeof(err)))
         ags_cli_die(EXIT_USAGE, "%s", err);
-    ags_outfile_t oj, oc, os;
+    ags_outfile_t oj, oc, os, oi;
     ags_out_open(&oj, o->json, "--json");
     ags_out_open(&oc, o->csv, "--csv");
     ags_out_open(&os, o->svg, "--svg");
-    ags_cli_outs[0] = &oj, ags_cli_outs[1] = &oc, ags_cli_outs[2] = &os;
+    ags_out_open(&oi, o->interval_svg, "--interval-svg");
+    ags_cli_outs[0] = &oj, ags_cli_outs[1] = &oc, ags_cli_outs[2] = &os, ags_cli_outs[3] = &oi;
     check_outputs(o, ags_cli_outs);
-    int to_stdout = oj.kind == AGS_OUT_STDOUT || oc.kind == AGS_OUT_STDOUT || os.kind == AGS_OUT_STDOUT;
+    int to_stdout = oj.kind == AGS_OUT_STDOUT || oc.kind == AGS_OUT_STDOUT || os.kind == AGS_OUT_STDOUT || oi.kind == AGS_OUT_STDOUT;
 
     ags_cli_install_signals();
 
@@ -487,8 +491,9 @@ int ags_cli_run(ags_cli_opts_t *o)
     if (!o->quiet)
         fprintf(stderr, "agilesim: %zu run(s) in %.1fs%s\n", nruns, now() - t_start,
                 ags_cli_stop || mem_stop ? " (interrupted: statistics so far)" : "");
-    static int (*const writers[3])(FILE *, const ags_report_t *) = { ags_report_json, ags_report_csv, ags_report_svg };
-    for (int k = 0; k < 3; k++) {
+    static int (*const writers[NOUTS])(FILE *, const ags_report_t *) = { ags_report_json, ags_report_csv, ags_report_svg,
+                                                                         ags_report_svg_intervals };
+    for (int k = 0; k < NOUTS; k++) {
         ags_outfile_t *of = ags_cli_outs[k];
         if (!of->path)
             continue;
