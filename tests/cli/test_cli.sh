@@ -327,6 +327,12 @@ assert len(cut) == 1 and cut[0][0].startswith("a_trac") and cut[0][0].endswith("
 assert cut[0][1].endswith("a_trace_with_a_rather_long_name_7.agt"), cut
 PY
 
+# --- "did you mean" for a misspelled option or workload (nothing when nothing is close)
+check_bad "unknown option '--mdoes' (did you mean '--modes'?)" compare --mdoes all
+check_bad "unknown workload or argument 'gpus' (did you mean 'gups'?)" compare gpus
+check_bad "unknown workload 'kvstor' (did you mean 'kvstore'?)" compare --workload kvstor
+check_bad "unknown option '--zzzzzz' (see" compare --zzzzzz
+
 # --- the manual page and the bash completion are generated from the option table
 "$B" help --man > "$T/a.1" && groff -man -Tascii -ww "$T/a.1" 2> "$T/e" | col -bx > "$T/man.txt" && [ ! -s "$T/e" ] && ok ||
   no "man page renders: $(head -3 "$T/e")"

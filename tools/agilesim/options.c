@@ -37,6 +37,9 @@ struct optdef {
     const char *def;    /* K_CLI: the default as help shows it (NULL: none) */
 };
 
+#define AGS_CLI_MIN(a, b) ((a) < (b) ? (a) : (b))
+static const char *did_you_mean(const char *a, size_t len, int workloads);
+
 static const char *const s_sync[] = { "wp", "unsync", NULL };
 static const char *const s_backing[] = { "prefault", "lazy", NULL };
 static const char *const s_start[] = { "nested", "shadow", NULL };
@@ -210,7 +213,8 @@ static void add_workloads(ags_cli_opts_t *o, const char *list)
         while (k < n && strcmp(l[k].name, name))
             k++;
         if (k == n)
-            ags_cli_die(EXIT_USAGE, "unknown workload '%s' (see 'agilesim workloads')", name);
+            ags_cli_die(EXIT_USAGE, "unknown workload '%s'%s (see 'agilesim workloads')", name,
+                        did_you_mean(name, strlen(name), 1));
         if (o->ninputs == AGS_CLI_MAX_INPUTS)
             ags_cli_die(EXIT_USAGE, "too many inputs (at most %d)", AGS_CLI_MAX_INPUTS);
         o->is_trace[o->ninputs] = 0;
@@ -594,6 +598,56 @@ int ags_cli_workload_exists(const char *name)
     return 0;
 }
 
+/* Edit distance (insertions, deletions, substitutions, adjacent swaps) of two short strings. */
+static size_t edit_distance(const char *a, size_t la, const char *b)
+{
+    size_t lb = strlen(b), d[3][72];
+    if (la > 70 || lb > 70)
+        return 99;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t *row = d[i % 3], *prev = d[(i - 1) % 3], *pp = d[(i + 1) % 3];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t c = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            c = AGS_CLI_MIN(c, prev[j] + 1);
+            c = AGS_CLI_MIN(c, row[j - 1] + 1);
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                c = AGS_CLI_MIN(c, pp[j - 2] + 1);
+            row[j] = c;
+        }
+    }
+    return d[la % 3][lb];
+}
+
+/* " (did you mean '--modes'?)" for the closest option or workload within a third of its length, or "" */
+static const char *did_you_mean(const char *a, size_t len, int workloads)
+{
+    static char buf[96];
+    const char *best = NULL;
+    size_t bd = len / 3 + 1;
+    if (workloads) {
+        size_t n;
+        const ags_workload_info_t *l = ags_workload_list(&n);
+        for (size_t k = 0; k < n; k++) {
+            size_t dd = edit_distance(a, len, l[k].name);
+            if (dd < bd)
+                bd = dd, best = l[k].name;
+        }
+    } else {
+        for (size_t k = 0; k < NOPTS; k++) {
+            size_t dd = edit_distance(a, len, optdefs[k].name);
+            if (dd < bd)
+                bd = dd, best = optdefs[k].name;
+        }
+    }
+    if (!best)
+        return "";
+    snprintf(buf, sizeof(buf), " (did you mean '%s'?)", best);
+    return buf;
+}
+
 void ags_cli_parse(ags_cli_opts_t *o, int argc, char **argv, int first, int *rest)
 {
     for (int i = first; i < argc; i++) {
@@ -610,7 +664,8 @@ void ags_cli_parse(ags_cli_opts_t *o, int argc, char **argv, int first, int *res
                 if (strlen(optdefs[k].name) == len && !strncmp(optdefs[k].name, a, len))
                     d = &optdefs[k];
             if (!d)
-                ags_cli_die(EXIT_USAGE, "unknown option '%.*s' (see 'agilesim help')", (int)len, a);
+                ags_cli_die(EXIT_USAGE, "unknown option '%.*s'%s (see 'agilesim help')", (int)len, a,
+                            did_you_mean(a, len, 0));
             if (!(d->cmds & o->command)) {
                 char buf[96];
                 ags_cli_die(EXIT_USAGE, "%s does not apply to '%s' (it is for %s)", d->name, o->command_name,
@@ -642,7 +697,8 @@ void ags_cli_parse(ags_cli_opts_t *o, int argc, char **argv, int first, int *res
         } else {
             if (o->command == CMD_RECORD)
                 ags_cli_die(EXIT_USAGE, "record: '%s': the command to record goes after --: agilesim record -o OUT.agt -- %s ...", a, a);
-            ags_cli_die(EXIT_USAGE, "unknown workload or argument '%s' (see 'agilesim workloads')", a);
+            ags_cli_die(EXIT_USAGE, "unknown workload or argument '%s'%s (see 'agilesim workloads')", a,
+                        did_you_mean(a, strlen(a), 1));
         }
     }
 }
