@@ -104,6 +104,12 @@ void ags_sim_guest_stats(const ags_sim_t *sim, ags_guest_stats_t *out);
 const ags_interval_t *ags_sim_intervals(const ags_sim_t *sim, size_t *n);
 const char *ags_sim_errmsg(const ags_sim_t *sim);
 
+/* Use up to n threads (1: none beyond the caller's). With caches on, the machines' cache models
+ * then replay their queued references on n - 1 worker threads (at most one per machine) while the
+ * caller's thread translates. Results are identical for every n. Call between ags_sim_run calls;
+ * returns AGS_E_NOMEM if a thread could not be started (the run goes on with fewer). */
+int ags_sim_set_threads(ags_sim_t *sim, unsigned n);
+
 /* A flag the caller sets (from a signal handler, say) to stop inside a long event: a fork, exit
  * or range change over many page tables returns AGS_E_INTR at its next table. The run's state
  * is then only good for reading statistics and ags_sim_destroy. NULL: never. */

@@ -12,7 +12,8 @@ static int level_init(ags_clevel_t *l, ags_geom_t g)
     l->ways = g.ways;
     l->set_mask = sets - 1;
     l->set_bits = (uint32_t)__builtin_ctz(sets);
-    l->tag = malloc((size_t)g.entries * sizeof(uint32_t));
+    size_t bytes = ((size_t)g.entries * sizeof(uint32_t) + 63) & ~(size_t)63;
+    l->tag = aligned_alloc(64, bytes); /* a set of 16 ways is one host cache line */
     if (!l->tag)
         return -1;
     memset(l->tag, 0xff, (size_t)g.entries * sizeof(uint32_t));

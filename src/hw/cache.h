@@ -47,10 +47,10 @@ static inline void ags_clevel_insert(ags_clevel_t *l, uint64_t line)
     t[0] = (uint32_t)(line >> l->set_bits);
 }
 
-/* Access one line; returns where it hit: 1 = L1, 2 = L2, 3 = LLC, 4 = DRAM. Fills all levels. */
-static inline unsigned ags_cache_access(ags_cache_t *c, uint64_t hpa)
+/* Access one line (hpa >> line_shift); returns where it hit: 1 = L1, 2 = L2, 3 = LLC, 4 = DRAM.
+ * Fills all levels. */
+static inline unsigned ags_cache_access_line(ags_cache_t *c, uint64_t line)
 {
-    uint64_t line = hpa >> c->line_shift;
     for (unsigned i = 0; i < 3; i++) {
         if (ags_clevel_lookup(&c->lvl[i], line)) {
             for (unsigned j = 0; j < i; j++)
@@ -61,6 +61,18 @@ static inline unsigned ags_cache_access(ags_cache_t *c, uint64_t hpa)
     for (unsigned j = 0; j < 3; j++)
         ags_clevel_insert(&c->lvl[j], line);
     return 4;
+}
+
+static inline unsigned ags_cache_access(ags_cache_t *c, uint64_t hpa)
+{
+    return ags_cache_access_line(c, hpa >> c->line_shift);
+}
+
+/* Bring the three sets of a line into the host's caches ahead of ags_cache_access_line. */
+static inline void ags_cache_prefetch(const ags_cache_t *c, uint64_t line)
+{
+    for (unsigned i = 0; i < 3; i++)
+        __builtin_prefetch(c->lvl[i].tag + (size_t)(line & c->lvl[i].set_mask) * c->lvl[i].ways, 1, 3);
 }
 
 #endif

@@ -7,25 +7,181 @@
 #include "sim/sim_internal.h"
 #include "pt/pt.h"
 #include "util.h"
+#include <signal.h>
 #include <string.h>
 
-static uint64_t step_latency(ags_sim_t *s, ags_machine_t *m, uint64_t hpa)
+/* Replay queued references through m's caches, in order; add latencies and hit levels of walk
+ * references to m->acc_*. Runs on the main thread or on m's worker, never both at once. */
+static void replay(const ags_config_t *cfg, ags_machine_t *m, const uint64_t *q, unsigned n)
 {
-    if (s->cfg.walk_latency_fixed || !s->cfg.caches_on)
-        return s->cfg.walk_latency;
-    unsigned where = ags_cache_access(&m->cache, hpa);
-    m->st.walk_cache_hits[where]++;
-    static const int idx[5] = { 0, 0, 1, 2, 3 };
-    const unsigned lat[4] = { s->cfg.lat_l1, s->cfg.lat_l2, s->cfg.lat_llc, s->cfg.lat_dram };
-    return lat[idx[where]];
+    const uint64_t lat[5] = { 0, cfg->lat_l1, cfg->lat_l2, cfg->lat_llc, cfg->lat_dram };
+    uint64_t cyc = 0, hits[5] = { 0 };
+    enum { AHEAD = 8 };
+    for (unsigned i = 0; i < n && i < AHEAD; i++)
+        ags_cache_prefetch(&m->cache, q[i] >> 1);
+    for (unsigned i = 0; i < n; i++) {
+        if (i + AHEAD < n)
+            ags_cache_prefetch(&m->cache, q[i + AHEAD] >> 1);
+        unsigned where = ags_cache_access_line(&m->cache, q[i] >> 1);
+        uint64_t walk = q[i] & 1;
+        hits[where] += walk;
+        cyc += lat[where] & (0 - walk);
+    }
+    m->acc_cycles += cyc;
+    for (unsigned k = 1; k < 5; k++)
+        m->acc_hits[k] += hits[k];
 }
 
-/* Charge the references of a walk record (complete or aborted). */
+static void *worker_main(void *arg)
+{
+    ags_cworker_t *w = arg;
+    ags_sim_t *s = w->s;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        ags_machine_t *m = NULL;
+        for (unsigned i = w->idx; w->stride && i < s->nm && !m; i += w->stride)
+            if (s->m[i]->job)
+                m = s->m[i];
+        if (!m) {
+            if (w->quit)
+                break;
+            pthread_cond_wait(&w->cv_job, &w->mu);
+            continue;
+        }
+        const uint64_t *q = m->job;
+        unsigned n = m->jobn;
+        pthread_mutex_unlock(&w->mu);
+        replay(&s->cfg, m, q, n);
+        pthread_mutex_lock(&w->mu);
+        m->job = NULL;
+        pthread_cond_broadcast(&w->cv_done);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+/* Wait until m's worker has replayed what it was handed. */
+static void wait_job(ags_machine_t *m)
+{
+    ags_cworker_t *w = m->worker;
+    pthread_mutex_lock(&w->mu);
+    while (m->job)
+        pthread_cond_wait(&w->cv_done, &w->mu);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* The queue is full: replay it here, or hand it to m's worker and fill the other buffer. */
+void ags_machine_cache_drain(ags_sim_t *s, ags_machine_t *m)
+{
+    if (!m->worker) {
+        replay(&s->cfg, m, m->cq, m->cqn);
+        m->cqn = 0;
+        return;
+    }
+    ags_cworker_t *w = m->worker;
+    pthread_mutex_lock(&w->mu);
+    while (m->job) /* the other buffer is still being replayed */
+        pthread_cond_wait(&w->cv_done, &w->mu);
+    m->job = m->cq;
+    m->jobn = m->cqn;
+    pthread_cond_signal(&w->cv_job);
+    pthread_mutex_unlock(&w->mu);
+    m->cq = m->cq == m->cqbuf[0] ? m->cqbuf[1] : m->cqbuf[0];
+    m->cqn = 0;
+}
+
+/* Every queued reference replayed and its cycles and hit levels counted: before any counter is
+ * read or reset. */
+void ags_sim_cache_sync(ags_sim_t *s)
+{
+    for (unsigned i = 0; i < s->nm; i++) {
+        ags_machine_t *m = s->m[i];
+        if (m->worker)
+            wait_job(m);
+        if (m->cqn)
+            replay(&s->cfg, m, m->cq, m->cqn);
+        m->cqn = 0;
+        m->walk_cycles += m->acc_cycles;
+        for (unsigned k = 1; k < 5; k++)
+            m->st.walk_cache_hits[k] += m->acc_hits[k];
+        m->acc_cycles = 0;
+        memset(m->acc_hits, 0, sizeof(m->acc_hits));
+    }
+}
+
+/* Stop and join the workers (every job done first). */
+void ags_sim_workers_stop(ags_sim_t *s)
+{
+    for (unsigned i = 0; i < s->nworkers; i++) {
+        ags_cworker_t *w = &s->workers[i];
+        pthread_mutex_lock(&w->mu);
+        w->quit = 1;
+        pthread_cond_broadcast(&w->cv_job);
+        pthread_mutex_unlock(&w->mu);
+        pthread_join(w->th, NULL);
+        pthread_mutex_destroy(&w->mu);
+        pthread_cond_destroy(&w->cv_job);
+        pthread_cond_destroy(&w->cv_done);
+    }
+    for (unsigned i = 0; i < s->nm; i++)
+        s->m[i]->worker = NULL;
+    free(s->workers);
+    s->workers = NULL;
+    s->nworkers = 0;
+}
+
+int ags_sim_workers_start(ags_sim_t *s, unsigned n)
+{
+    if (!n)
+        return AGS_OK;
+    s->workers = calloc(n, sizeof(ags_cworker_t));
+    if (!s->workers)
+        return AGS_E_NOMEM;
+    /* workers block every signal: a handler runs on the caller's thread, whose blocking reads
+     * it must interrupt */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = AGS_OK;
+    for (unsigned i = 0; i < n && !rc; i++) {
+        ags_cworker_t *w = &s->workers[i];
+        w->idx = i;
+        w->s = s;
+        if (pthread_mutex_init(&w->mu, NULL) || pthread_cond_init(&w->cv_job, NULL) ||
+            pthread_cond_init(&w->cv_done, NULL) || pthread_create(&w->th, NULL, worker_main, w)) {
+            rc = AGS_E_NOMEM;
+            break;
+        }
+        s->nworkers = i + 1;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc) { /* run with the workers that started, or none */
+        if (!s->nworkers) {
+            free(s->workers);
+            s->workers = NULL;
+            return rc;
+        }
+    }
+    for (unsigned i = 0; i < s->nm; i++)
+        s->m[i]->worker = &s->workers[i % s->nworkers];
+    for (unsigned i = 0; i < s->nworkers; i++) {
+        pthread_mutex_lock(&s->workers[i].mu);
+        s->workers[i].stride = s->nworkers;
+        pthread_mutex_unlock(&s->workers[i].mu);
+    }
+    return rc;
+}
+
+/* Charge the references of a walk record (complete or aborted). With caches on, each reference
+ * queues for the machine's cache model, which adds its latency when it replays. */
 static void account_refs(ags_sim_t *s, ags_machine_t *m, const ags_walk_t *w)
 {
     uint64_t cyc = (uint64_t)(w->pwc_hits + w->ntlb_hits) * s->cfg.lat_pwc;
-    for (unsigned i = 0; i < w->n; i++)
-        cyc += step_latency(s, m, w->s[i].hpa);
+    if (s->cfg.walk_latency_fixed || !s->cfg.caches_on)
+        cyc += (uint64_t)w->n * s->cfg.walk_latency;
+    else
+        for (unsigned i = 0; i < w->n; i++)
+            ags_machine_cache_push(s, m, (w->s[i].hpa >> s->cfg.line_shift) << 1 | 1);
     m->walk_cycles += cyc;
     m->st.pwc_hits += w->pwc_hits;
     m->st.ntlb_hits += w->ntlb_hits;
@@ -141,16 +297,22 @@ int ags_machine_create(ags_sim_t *s, ags_mode_t mode, unsigned index, ags_machin
     m->mode = mode;
     m->bit = ags_tlbe_machine(index);
     if (ags_walker_init(&m->walker, &s->cfg, s->mem, &s->ept, mode == AGS_MODE_NATIVE) ||
-        ags_cache_init(&m->cache, &s->cfg)) {
+        ags_cache_init(&m->cache, &s->cfg) || !(m->cqbuf[0] = malloc(2 * AGS_CQ_LEN * sizeof(uint64_t)))) {
+        ags_walker_fini(&m->walker);
+        ags_cache_fini(&m->cache);
         free(m);
         return AGS_E_NOMEM;
     }
+    m->cqbuf[1] = m->cqbuf[0] + AGS_CQ_LEN;
+    m->cq = m->cqbuf[0];
     if (mode == AGS_MODE_SHADOW || mode == AGS_MODE_AGILE) {
         m->has_vmm = 1;
         if (ags_vmm_init(&m->vmm, &s->cfg, s->mem, &s->guest, &s->ept, &m->walker, &s->tlb,
                          m->bit | (mode == AGS_MODE_AGILE ? AGS_TLBE_EPTD : 0), &m->st, AGS_REGION_MACHINE0 + index,
-                         mode == AGS_MODE_AGILE))
+                         mode == AGS_MODE_AGILE)) {
+            ags_machine_destroy(m);
             return AGS_E_NOMEM;
+        }
     }
     *out = m;
     return AGS_OK;
@@ -162,6 +324,7 @@ void ags_machine_destroy(ags_machine_t *m)
         return;
     ags_walker_fini(&m->walker);
     ags_cache_fini(&m->cache);
+    free(m->cqbuf[0]);
     ags_tlb_fini(&m->own_tlb);
     if (m->has_vmm)
         ags_vmm_fini(&m->vmm);

@@ -321,8 +321,9 @@ static inline __attribute__((always_inline)) int translate(ags_sim_t *s, uint64_
     if (s->cfg.caches_on) {
         if (hpa == UINT64_MAX)
             hpa = (val & AGS_TLBE_BASE & ~((1ULL << shift) - 1)) | (va & ((1ULL << shift) - 1));
+        uint64_t e = (hpa >> s->cfg.line_shift) << 1;
         for (unsigned i = 0; i < s->nm; i++)
-            ags_cache_access(&s->m[i]->cache, hpa);
+            ags_machine_cache_push(s, s->m[i], e);
     }
     return AGS_OK;
 }
@@ -617,6 +618,18 @@ nomem:
 
 void ags_sim_set_stop(ags_sim_t *s, const volatile sig_atomic_t *flag) { s->guest.stop = flag; }
 
+int ags_sim_set_threads(ags_sim_t *s, unsigned n)
+{
+    ags_sim_cache_sync(s);
+    ags_sim_workers_stop(s);
+    unsigned w = n > 1 ? n - 1 : 0;
+    if (w > s->nm)
+        w = s->nm;
+    if (!s->cfg.caches_on || s->cfg.walk_latency_fixed)
+        w = 0; /* nothing to replay */
+    return ags_sim_workers_start(s, w);
+}
+
 _Static_assert(AGS_MEMLIMIT_RLIMIT_AS == AGS_MEM_CUT_RLIMIT_AS && AGS_MEMLIMIT_COMMIT == AGS_MEM_CUT_COMMIT &&
                    AGS_MEMLIMIT_MMAP == AGS_MEM_CUT_MMAP && AGS_MEMLIMIT_NONE == AGS_MEM_CUT_NONE,
                "public and private memory-limit codes agree");
@@ -635,6 +648,7 @@ void ags_sim_destroy(ags_sim_t *s)
 {
     if (!s)
         return;
+    ags_sim_workers_stop(s);
     for (unsigned i = 0; i < s->nm; i++)
         ags_machine_destroy(s->m[i]);
     ags_guest_fini(&s->guest);

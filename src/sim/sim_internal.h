@@ -2,6 +2,7 @@
 #ifndef AGS_SIM_INTERNAL_H
 #define AGS_SIM_INTERNAL_H
 
+#include <pthread.h>
 #include "agilesim/sim.h"
 #include "guest/guest.h"
 #include "hw/cache.h"
@@ -26,7 +27,32 @@ typedef struct {
     ags_stats_t st;
     uint64_t walk_cycles;
     ags_walk_t w;           /* scratch walk record */
+    /* The cache model is a pure consumer (walk lengths never depend on it; its latencies only add
+     * to walk_cycles and walk_cache_hits): references queue here, in order, and are replayed in
+     * batches (with the sets of upcoming lines prefetched) when the queue fills and before any
+     * counter is read. Entry: line << 1 | 1 for a walk reference, line << 1 for data. */
+    uint64_t *cq;           /* the buffer being filled (of cqbuf[2]) */
+    unsigned cqn;
+    uint64_t *cqbuf[2];
+    /* With worker threads: the buffer handed to this machine's worker (NULL: none in flight), and
+     * what replays add up; both written by whoever replays, folded in by ags_sim_cache_sync. */
+    const uint64_t *job;
+    unsigned jobn;
+    struct ags_cworker *worker;
+    uint64_t acc_cycles, acc_hits[5];
 } ags_machine_t;
+
+/* A thread that replays the cache queues of the machines i with i % nworkers == its index. */
+typedef struct ags_cworker {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv_job, cv_done;
+    int quit;
+    unsigned idx, stride;   /* serves machines idx, idx + stride, ... (stride 0: none yet) */
+    struct ags_sim *s;
+} ags_cworker_t;
+
+#define AGS_CQ_LEN 4096
 
 struct ags_sim {
     ags_config_t cfg;
@@ -55,6 +81,8 @@ struct ags_sim {
     double cpi_used;
     int finished;
     int deferred_err;
+    ags_cworker_t *workers;
+    unsigned nworkers;
     char err[256];
 };
 
@@ -66,6 +94,18 @@ void ags_machine_destroy(ags_machine_t *m);
 /* A TLB miss in machine m: walk (with the VMM's fills), charge it, check it against the oracle x. */
 int ags_machine_miss(ags_sim_t *s, ags_machine_t *m, ags_proc_t *p, uint64_t va, int is_store,
                      const ags_gxlate_t *x, int shared);
+
+/* Replay machine m's queued cache references (ags_sim_cache_sync: every machine's). */
+void ags_machine_cache_drain(ags_sim_t *s, ags_machine_t *m);
+void ags_sim_cache_sync(ags_sim_t *s);
+int ags_sim_workers_start(ags_sim_t *s, unsigned n);
+void ags_sim_workers_stop(ags_sim_t *s);
+static inline void ags_machine_cache_push(ags_sim_t *s, ags_machine_t *m, uint64_t entry)
+{
+    if (__builtin_expect(m->cqn == AGS_CQ_LEN, 0))
+        ags_machine_cache_drain(s, m);
+    m->cq[m->cqn++] = entry;
+}
 
 /* The faulting walk before a guest page fault, charged as an aborted walk. */
 void ags_machine_fault_walk(ags_sim_t *s, ags_machine_t *m, ags_proc_t *p, uint64_t va);

@@ -15,6 +15,7 @@ uint64_t ags_vmm_cycles_total(const ags_vmm_cycles_t *v)
 /* End of the warm-up: forget every counter, keep every state (tables, TLB, caches, modes). */
 void ags_sim_reset_stats(ags_sim_t *s)
 {
+    ags_sim_cache_sync(s); /* the warm-up's references are the warm-up's */
     for (unsigned i = 0; i < s->nm; i++) {
         ags_machine_t *m = s->m[i];
         memset(&m->st, 0, sizeof(m->st));
@@ -41,6 +42,7 @@ void ags_sim_reset_stats(ags_sim_t *s)
 
 void ags_sim_record_interval(ags_sim_t *s)
 {
+    ags_sim_cache_sync(s);
     if (ags_grow((void **)&s->iv, &s->capiv, sizeof(ags_interval_t), s->niv)) {
         s->deferred_err = AGS_E_NOMEM; /* an interval row would be missing: stop the run */
         ags_sim_set_err(s, "out of memory: interval rows");
@@ -92,6 +94,7 @@ void ags_sim_finish(ags_sim_t *s)
     if (s->finished)
         return;
     s->finished = 1;
+    ags_sim_cache_sync(s);
     int incomplete = s->warming;
     if (incomplete) /* the warm-up never ended: nothing was counted */
         ags_sim_reset_stats(s);

@@ -333,6 +333,17 @@ check_bad "unknown workload or argument 'gpus' (did you mean 'gups'?)" compare g
 check_bad "unknown workload 'kvstor' (did you mean 'kvstore'?)" compare --workload kvstor
 check_bad "unknown option '--zzzzzz' (see" compare --zzzzzz
 
+# --- --threads N: the cache models replay on worker threads; results are identical for every N
+for t in 1 2 5; do
+  "$B" compare gups mixed --accesses 300k --interval 100000 --threads $t --quiet --json "$T/th$t.json" > /dev/null || no "--threads $t"
+done
+expect "--threads 1/2/5 give the same JSON" "$(python3 -c "
+import json, sys
+d = [json.load(open(sys.argv[i])) for i in (1, 2, 3)]
+key = lambda x: (x['runs'], x['config'], x['intervals'])
+print(key(d[0]) == key(d[1]) == key(d[2]))" "$T/th1.json" "$T/th2.json" "$T/th5.json")" True
+check_bad "--threads" compare gups --threads 0
+
 # --- the manual page and the bash completion are generated from the option table
 "$B" help --man > "$T/a.1" && groff -man -Tascii -ww "$T/a.1" 2> "$T/e" | col -bx > "$T/man.txt" && [ ! -s "$T/e" ] && ok ||
   no "man page renders: $(head -3 "$T/e")"

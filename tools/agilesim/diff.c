@@ -165,6 +165,18 @@ static void jvalue(jp_t *p, jval_t *v)
     p->depth--;
 }
 
+static void jfree(jval_t *v)
+{
+    for (size_t i = 0; i < v->n; i++) {
+        jfree(&v->kids[i]);
+        if (v->t == J_OBJ)
+            free(v->keys[i]);
+    }
+    free(v->kids);
+    free(v->keys);
+    free(v->str);
+}
+
 static const jval_t *jget(const jval_t *o, const char *key)
 {
     for (size_t i = 0; o && o->t == J_OBJ && i < o->n; i++)
@@ -230,7 +242,7 @@ static jval_t *load(const char *path)
     if (v->t != J_OBJ || !jget(v, "runs") || jget(v, "runs")->t != J_ARR || !jget(v, "config"))
         ags_cli_die(EXIT_USAGE, "%s: not an agilesim JSON report (no runs or config)", path);
     free(s);
-    return v; /* freed at exit */
+    return v;
 }
 
 static const jval_t *find(const jval_t *runs, const char *wl, const char *mode)
@@ -334,6 +346,10 @@ int ags_cli_diff(int argc, char **argv)
         if (w && m && w->t == J_STR && m->t == J_STR && !find(ra, w->str, m->str))
             printf("%-*s %-7s only in B\n", nw, w->str, m->str);
     }
+    jfree(a);
+    jfree(b);
+    free(a);
+    free(b);
     if (fflush(stdout) || ferror(stdout))
         ags_cli_die(1, "standard output: write failed: %s", strerror(errno ? errno : EIO));
     return 0;

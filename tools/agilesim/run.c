@@ -367,6 +367,9 @@ int ags_cli_run(ags_cli_opts_t *o)
             ags_cli_die(1, "cannot create the simulator: %s", ags_strerror(rc));
         }
         ags_sim_set_stop(sim, &ags_cli_stop);
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        if (ags_sim_set_threads(sim, o->threads ? o->threads : (unsigned)(cores > 0 ? cores : 1)) && !o->quiet)
+            fprintf(stderr, "agilesim: note: could not start every thread of --threads; running with fewer\n");
         if (wi == 0 && !o->quiet) {
             ags_sim_memory_t sm;
             ags_sim_memory(sim, &sm);
