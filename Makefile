@@ -50,6 +50,7 @@ test-asan: deps
 
 bench: all
 	./$(BUILD)/ags_bench
+	python3 bench/sim.py $(BUILD)
 
 # recording speed: agilesim's Valgrind tool vs the Lackey path vs the native program
 bench-record: all

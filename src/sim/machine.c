@@ -16,17 +16,30 @@ static void replay(const ags_config_t *cfg, ags_machine_t *m, const uint64_t *q,
 {
     const uint64_t lat[5] = { 0, cfg->lat_l1, cfg->lat_l2, cfg->lat_llc, cfg->lat_dram };
     uint64_t cyc = 0, hits[5] = { 0 };
+    unsigned l1 = 0;
     enum { AHEAD = 8 };
-    for (unsigned i = 0; i < n && i < AHEAD; i++)
-        ags_cache_prefetch(&m->cache, q[i] >> 1);
-    for (unsigned i = 0; i < n; i++) {
-        if (i + AHEAD < n)
-            ags_cache_prefetch(&m->cache, q[i + AHEAD] >> 1);
-        unsigned where = ags_cache_access_line(&m->cache, q[i] >> 1);
-        uint64_t walk = q[i] & 1;
-        hits[where] += walk;
-        cyc += lat[where] & (0 - walk);
+    if (m->prefetch) { /* only where the last batch missed L1 often: prefetches cost bandwidth */
+        for (unsigned i = 0; i < n && i < AHEAD; i++)
+            ags_cache_prefetch(&m->cache, q[i] >> 1);
+        for (unsigned i = 0; i < n; i++) {
+            if (i + AHEAD < n)
+                ags_cache_prefetch(&m->cache, q[i + AHEAD] >> 1);
+            unsigned where = ags_cache_access_line(&m->cache, q[i] >> 1);
+            uint64_t walk = q[i] & 1;
+            l1 += where == 1;
+            hits[where] += walk;
+            cyc += lat[where] & (0 - walk);
+        }
+    } else {
+        for (unsigned i = 0; i < n; i++) {
+            unsigned where = ags_cache_access_line(&m->cache, q[i] >> 1);
+            uint64_t walk = q[i] & 1;
+            l1 += where == 1;
+            hits[where] += walk;
+            cyc += lat[where] & (0 - walk);
+        }
     }
+    m->prefetch = l1 < n - n / 8;
     m->acc_cycles += cyc;
     for (unsigned k = 1; k < 5; k++)
         m->acc_hits[k] += hits[k];
@@ -305,6 +318,7 @@ int ags_machine_create(ags_sim_t *s, ags_mode_t mode, unsigned index, ags_machin
     }
     m->cqbuf[1] = m->cqbuf[0] + AGS_CQ_LEN;
     m->cq = m->cqbuf[0];
+    m->last_line = UINT64_MAX; /* no line: lines are below 2^58 */
     if (mode == AGS_MODE_SHADOW || mode == AGS_MODE_AGILE) {
         m->has_vmm = 1;
         if (ags_vmm_init(&m->vmm, &s->cfg, s->mem, &s->guest, &s->ept, &m->walker, &s->tlb,

@@ -40,6 +40,10 @@ typedef struct {
     unsigned jobn;
     struct ags_cworker *worker;
     uint64_t acc_cycles, acc_hits[5];
+    int prefetch;           /* replay prefetches sets (the last batch missed L1 often); never
+                             * changes a result */
+    uint64_t last_line;     /* the line of the last queued reference: the same line again is an L1
+                             * hit at the MRU way that changes nothing, so it is counted, not queued */
 } ags_machine_t;
 
 /* A thread that replays the cache queues of the machines i with i % nworkers == its index. */
@@ -102,6 +106,14 @@ int ags_sim_workers_start(ags_sim_t *s, unsigned n);
 void ags_sim_workers_stop(ags_sim_t *s);
 static inline void ags_machine_cache_push(ags_sim_t *s, ags_machine_t *m, uint64_t entry)
 {
+    if ((entry >> 1) == m->last_line) {
+        if (entry & 1) {
+            m->walk_cycles += s->cfg.lat_l1;
+            m->st.walk_cache_hits[1]++;
+        }
+        return;
+    }
+    m->last_line = entry >> 1;
     if (__builtin_expect(m->cqn == AGS_CQ_LEN, 0))
         ags_machine_cache_drain(s, m);
     m->cq[m->cqn++] = entry;
