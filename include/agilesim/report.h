@@ -12,6 +12,8 @@ typedef struct {
     ags_stats_t st;
     ags_guest_stats_t guest;
     int interrupted;
+    const ags_region_stats_t *regions;  /* the input's regions (ags_sim_regions), or NULL */
+    size_t nregions;
 } ags_run_t;
 
 typedef struct {
@@ -30,6 +32,7 @@ typedef struct {
     const ags_run_intervals_t *ivs;
     size_t nivs;
     int legend;                     /* text: define every column under the table */
+    int by;                         /* text: 1 a table per region, 2 per process, after the main one */
 } ags_report_t;
 
 int ags_report_text(FILE *f, const ags_report_t *r);

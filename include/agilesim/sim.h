@@ -81,6 +81,25 @@ typedef struct {
     uint64_t agile_nested_pages, agile_shadow_pages, agile_walks_full_shadow, agile_walks;
 } ags_interval_t;
 
+/* Attribution by region: each access is charged to the VMA it falls in (a region is a process's
+ * VMA as first seen, keyed by its start; an access outside every VMA, as in a trace without
+ * address-space events, to its 1 GiB-aligned range). Region 0 holds what belongs to no access
+ * (address-space events, agile's scans): the totals minus the other regions. Region 1 holds the
+ * regions beyond the first AGS_MAX_REGIONS - 2. Counted from the warm-up's end. */
+#define AGS_MAX_REGIONS 64
+typedef struct {
+    uint32_t pid;                   /* 0: region 0 or 1 */
+    uint64_t start, end;            /* [start, end): the VMA (its largest extent) or the range */
+    uint32_t prot;                  /* AGS_PROT_* of the VMA when first seen; 0 for a range */
+    int is_range;                   /* 1: an address range outside every VMA */
+    uint64_t accesses;
+    struct {
+        uint64_t walks, walk_refs, walk_cycles;     /* completed walks; cycles include aborted walks */
+        uint64_t vm_exits, vmm_cycles;
+        uint64_t walks_full_shadow;                 /* agile */
+    } mode[AGS_MODE_COUNT];
+} ags_region_stats_t;
+
 typedef struct ags_sim ags_sim_t;
 
 int ags_sim_create(const ags_config_t *cfg, ags_sim_t **out);
@@ -103,6 +122,8 @@ void ags_sim_stats(const ags_sim_t *sim, ags_mode_t m, ags_stats_t *out);
 void ags_sim_guest_stats(const ags_sim_t *sim, ags_guest_stats_t *out);
 const ags_interval_t *ags_sim_intervals(const ags_sim_t *sim, size_t *n);
 const char *ags_sim_errmsg(const ags_sim_t *sim);
+/* The regions of the run (after ags_sim_finish): n entries, region 0 first. */
+const ags_region_stats_t *ags_sim_regions(const ags_sim_t *sim, size_t *n);
 
 /* Use up to n threads (1: none beyond the caller's). With caches on, the machines' cache models
  * then replay their queued references on n - 1 worker threads (at most one per machine) while the

@@ -297,6 +297,8 @@ static int huge_fits(ags_guest_t *g, ags_proc_t *p, uint64_t va, unsigned level)
     return 0;
 }
 
+ags_vma_t *ags_guest_vma_at(ags_proc_t *p, uint64_t va) { return ags_g_vma_find(p, va); }
+
 int ags_guest_fault(ags_guest_t *g, ags_proc_t *p, uint64_t va, int is_write)
 {
     ags_gxlate_t x;
@@ -520,7 +522,7 @@ int ags_guest_mprotect(ags_guest_t *g, ags_proc_t *p, uint64_t start, uint64_t l
             free(pieces);
             return AGS_E_NOMEM;
         }
-        pieces[np++] = (ags_vma_t){ AGS_MAX(v.start, start), AGS_MIN(v.end, e), prot };
+        pieces[np++] = (ags_vma_t){ AGS_MAX(v.start, start), AGS_MIN(v.end, e), prot, 0 };
     }
     for (size_t i = 0; i < np && !rc; i++)
         rc = ags_g_vma_insert(p, pieces[i].start, pieces[i].end, prot);
@@ -670,6 +672,8 @@ int ags_guest_fork(ags_guest_t *g, ags_proc_t *parent, uint32_t child_pid)
         if (!c->vma)
             return AGS_E_NOMEM;
         memcpy(c->vma, parent->vma, parent->nvma * sizeof(ags_vma_t));
+        for (size_t i = 0; i < parent->nvma; i++)
+            c->vma[i].region = 0; /* the child's regions are its own */
         c->nvma = c->capvma = parent->nvma;
     }
     int rc = fork_rec(g, parent->root, c->root);

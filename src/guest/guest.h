@@ -50,6 +50,7 @@ typedef struct {
 typedef struct {
     uint64_t start, end;
     uint32_t prot;
+    uint32_t region;        /* the simulator's attribution bucket (0: not assigned yet) */
 } ags_vma_t;
 
 typedef struct {
@@ -60,6 +61,9 @@ typedef struct {
     int implicit;           /* no address-space events seen: a touched page is demand-mapped */
     uint64_t brk_start, brk;
 } ags_proc_t;
+
+/* The VMA of p that holds va, or NULL. */
+ags_vma_t *ags_guest_vma_at(ags_proc_t *p, uint64_t va);
 
 /* The oracle's functional translation of one address. */
 typedef struct {

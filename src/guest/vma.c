@@ -36,7 +36,7 @@ int ags_g_vma_remove(ags_proc_t *p, uint64_t s, uint64_t e)
                 return AGS_E_NOMEM;
             v = &p->vma[i];
             memmove(&p->vma[i + 2], &p->vma[i + 1], (p->nvma - i - 1) * sizeof(ags_vma_t));
-            p->vma[i + 1] = (ags_vma_t){ e, v->end, v->prot };
+            p->vma[i + 1] = (ags_vma_t){ e, v->end, v->prot, v->region };
             v->end = s;
             p->nvma++;
             return AGS_OK;
@@ -72,7 +72,7 @@ int ags_g_vma_insert(ags_proc_t *p, uint64_t s, uint64_t e, uint32_t prot)
     while (i < p->nvma && p->vma[i].start < s)
         i++;
     memmove(&p->vma[i + 1], &p->vma[i], (p->nvma - i) * sizeof(ags_vma_t));
-    p->vma[i] = (ags_vma_t){ s, e, prot };
+    p->vma[i] = (ags_vma_t){ s, e, prot, 0 };
     p->nvma++;
     return AGS_OK;
 }

@@ -204,8 +204,26 @@ static void json_run(FILE *f, const ags_run_t *r)
     fprintf(f, ", \"translation_checksum\": \"%016llx\", \"interrupted\": %s,\n", U(s->translation_checksum),
             r->interrupted ? "true" : "false");
     fprintf(f, "      \"counted_from_instruction\": %llu, \"counted_instructions\": %llu, \"counted_accesses\": %llu, "
-               "\"warmup_incomplete\": %s}",
+               "\"warmup_incomplete\": %s",
             U(s->counted_from_instruction), U(s->instructions), U(s->accesses), s->warmup_incomplete ? "true" : "false");
+    if (r->regions) {
+        fputs(",\n      \"regions\": [", f);
+        for (size_t k = 0; k < r->nregions; k++) {
+            const ags_region_stats_t *rg = &r->regions[k];
+            const char *kind = k == 0 ? "no-access" : k == 1 ? "other" : rg->is_range ? "range" : "vma";
+            if (k == 1 && !rg->accesses)
+                continue; /* no overflow */
+            fprintf(f, "%s\n        {\"kind\": \"%s\", \"pid\": %u, \"start\": \"0x%llx\", \"end\": \"0x%llx\", "
+                       "\"prot\": \"%c%c%c\", \"accesses\": %llu, \"walks\": %llu, \"walk_refs\": %llu, "
+                       "\"walk_cycles\": %llu, \"vm_exits\": %llu, \"vmm_cycles\": %llu, \"walks_full_shadow\": %llu}",
+                    k ? "," : "", kind, rg->pid, U(rg->start), U(rg->end), rg->prot & AGS_PROT_R ? 'r' : '-',
+                    rg->prot & AGS_PROT_W ? 'w' : '-', rg->prot & AGS_PROT_X ? 'x' : '-', U(rg->accesses),
+                    U(rg->mode[r->mode].walks), U(rg->mode[r->mode].walk_refs), U(rg->mode[r->mode].walk_cycles),
+                    U(rg->mode[r->mode].vm_exits), U(rg->mode[r->mode].vmm_cycles), U(rg->mode[r->mode].walks_full_shadow));
+        }
+        fputs("]", f);
+    }
+    fputs("}", f);
 }
 
 int ags_report_json(FILE *f, const ags_report_t *r)
@@ -371,6 +389,99 @@ static const ags_run_t *find_run(const ags_report_t *r, const char *wl, ags_mode
     return NULL;
 }
 
+/* --by region|process: per input, its regions (or processes) with accesses and, per mode, walks,
+ * walk + VMM cycles and (agile) the share of walks that stayed in the shadow table. */
+typedef struct {
+    char label[96];
+    uint64_t accesses, walks[AGS_MODE_COUNT], cyc[AGS_MODE_COUNT], full[AGS_MODE_COUNT];
+} by_row_t;
+
+static int by_cmp(const void *a, const void *b)
+{
+    const by_row_t *x = a, *y = b;
+    return x->accesses < y->accesses ? 1 : x->accesses > y->accesses ? -1 : strcmp(x->label, y->label);
+}
+
+static void text_by(FILE *f, const ags_report_t *r, const char *wl, int nw)
+{
+    const ags_run_t *first = NULL;
+    unsigned modes = 0;
+    for (size_t i = 0; i < r->nruns; i++)
+        if (!strcmp(r->runs[i].workload, wl)) {
+            first = first ? first : &r->runs[i];
+            modes |= 1u << r->runs[i].mode;
+        }
+    if (!first || !first->regions)
+        return;
+    by_row_t rows[AGS_MAX_REGIONS + 1];
+    size_t n = 0;
+    uint64_t total_acc = 0;
+    for (size_t k = 1; k < first->nregions; k++) {
+        const ags_region_stats_t *g = &first->regions[k];
+        if (k == 1 && !g->accesses)
+            continue;
+        by_row_t row;
+        memset(&row, 0, sizeof(row));
+        if (r->by == 2)
+            snprintf(row.label, sizeof(row.label), "pid %u", g->pid);
+        else if (k == 1)
+            snprintf(row.label, sizeof(row.label), "(regions beyond the first %d)", AGS_MAX_REGIONS - 2);
+        else
+            snprintf(row.label, sizeof(row.label), "pid %u %s %llx-%llx (%.1f MiB)", g->pid,
+                     g->is_range ? "range" : g->prot & AGS_PROT_X ? "r-x" : g->prot & AGS_PROT_W ? "rw-" : "r--",
+                     U(g->start), U(g->end), (double)(g->end - g->start) / (1 << 20));
+        size_t at = n;
+        if (r->by == 2)
+            for (size_t j = 0; j < n; j++)
+                if (!strcmp(rows[j].label, row.label))
+                    at = j;
+        if (at == n)
+            rows[n++] = row;
+        rows[at].accesses += g->accesses;
+        total_acc += g->accesses;
+        for (unsigned m = 0; m < AGS_MODE_COUNT; m++) {
+            rows[at].walks[m] += g->mode[m].walks;
+            rows[at].cyc[m] += g->mode[m].walk_cycles + g->mode[m].vmm_cycles;
+            rows[at].full[m] += g->mode[m].walks_full_shadow;
+        }
+    }
+    qsort(rows, n, sizeof(rows[0]), by_cmp);
+    by_row_t *z = &rows[n++]; /* what no access caused */
+    memset(z, 0, sizeof(*z));
+    snprintf(z->label, sizeof(z->label), "(no access: address-space events, scans)");
+    for (unsigned m = 0; m < AGS_MODE_COUNT; m++)
+        z->cyc[m] = first->regions[0].mode[m].walk_cycles + first->regions[0].mode[m].vmm_cycles;
+    fprintf(f, "\n%-*s %s by %s: accesses, then per mode walks (k) and walk+VMM cycles (M); agile: walks in shadow\n",
+            nw, wl, "cost", r->by == 2 ? "process" : "region");
+    fprintf(f, "  %-50s %8s", r->by == 2 ? "process" : "region", "acc%");
+    for (unsigned m = 0; m < AGS_MODE_COUNT; m++)
+        if (modes & (1u << m))
+            fprintf(f, " %8.8s %7s", ags_mode_name((ags_mode_t)m), "Mcyc");
+    if (modes & (1u << AGS_MODE_AGILE))
+        fprintf(f, " %8s", "shadow%");
+    fputc('\n', f);
+    for (size_t j = 0; j < n; j++) {
+        char a[24], w[24], c[24];
+        fmt_num(a, sizeof(a), total_acc ? 100.0 * (double)rows[j].accesses / (double)total_acc : 0, 1);
+        fprintf(f, "  %-50.50s %8s", rows[j].label, j == n - 1 ? "-" : a);
+        for (unsigned m = 0; m < AGS_MODE_COUNT; m++)
+            if (modes & (1u << m)) {
+                fmt_num(w, sizeof(w), (double)rows[j].walks[m] / 1e3, 1);
+                fmt_num(c, sizeof(c), (double)rows[j].cyc[m] / 1e6, 2);
+                fprintf(f, " %8s %7s", w, c);
+            }
+        if (modes & (1u << AGS_MODE_AGILE)) {
+            uint64_t wk = rows[j].walks[AGS_MODE_AGILE];
+            if (wk)
+                fmt_num(w, sizeof(w), 100.0 * (double)rows[j].full[AGS_MODE_AGILE] / (double)wk, 0), strcat(w, "%");
+            else
+                snprintf(w, sizeof(w), "-");
+            fprintf(f, " %8s", w);
+        }
+        fputc('\n', f);
+    }
+}
+
 int ags_report_text(FILE *f, const ags_report_t *r)
 {
     fprintf(f, "# caches %s, TLB %s, PWC %s, nTLB %s; %u+%u levels, %s guest / %s host pages; shadow %s%s",
@@ -497,6 +608,10 @@ int ags_report_text(FILE *f, const ags_report_t *r)
         }
         fputc('\n', f);
     }
+    if (r->by)
+        for (size_t i = 0; i < r->nruns; i++)
+            if (!i || strcmp(r->runs[i - 1].workload, r->runs[i].workload))
+                text_by(f, r, r->runs[i].workload, nw);
     /* agile acts through its dirty scans: a run with few of them shows its start, not its state */
     for (size_t i = 0; i < r->nruns; i++) {
         const ags_run_t *run = &r->runs[i];

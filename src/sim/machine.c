@@ -17,26 +17,29 @@ static void replay(const ags_config_t *cfg, ags_machine_t *m, const uint64_t *q,
     const uint64_t lat[5] = { 0, cfg->lat_l1, cfg->lat_l2, cfg->lat_llc, cfg->lat_dram };
     uint64_t cyc = 0, hits[5] = { 0 };
     unsigned l1 = 0;
+    uint64_t *rgc = m->acc_rg_cycles;
     enum { AHEAD = 8 };
     if (m->prefetch) { /* only where the last batch missed L1 often: prefetches cost bandwidth */
         for (unsigned i = 0; i < n && i < AHEAD; i++)
-            ags_cache_prefetch(&m->cache, q[i] >> 1);
+            ags_cache_prefetch(&m->cache, (q[i] >> 1) & AGS_CQ_LINE_MASK);
         for (unsigned i = 0; i < n; i++) {
             if (i + AHEAD < n)
-                ags_cache_prefetch(&m->cache, q[i + AHEAD] >> 1);
-            unsigned where = ags_cache_access_line(&m->cache, q[i] >> 1);
-            uint64_t walk = q[i] & 1;
+                ags_cache_prefetch(&m->cache, (q[i + AHEAD] >> 1) & AGS_CQ_LINE_MASK);
+            unsigned where = ags_cache_access_line(&m->cache, (q[i] >> 1) & AGS_CQ_LINE_MASK);
+            uint64_t walk = q[i] & 1, c = lat[where] & (0 - walk);
             l1 += where == 1;
             hits[where] += walk;
-            cyc += lat[where] & (0 - walk);
+            cyc += c;
+            rgc[q[i] >> AGS_CQ_RG_SHIFT] += c;
         }
     } else {
         for (unsigned i = 0; i < n; i++) {
-            unsigned where = ags_cache_access_line(&m->cache, q[i] >> 1);
-            uint64_t walk = q[i] & 1;
+            unsigned where = ags_cache_access_line(&m->cache, (q[i] >> 1) & AGS_CQ_LINE_MASK);
+            uint64_t walk = q[i] & 1, c = lat[where] & (0 - walk);
             l1 += where == 1;
             hits[where] += walk;
-            cyc += lat[where] & (0 - walk);
+            cyc += c;
+            rgc[q[i] >> AGS_CQ_RG_SHIFT] += c;
         }
     }
     m->prefetch = l1 < n - n / 8;
@@ -117,8 +120,11 @@ void ags_sim_cache_sync(ags_sim_t *s)
         m->walk_cycles += m->acc_cycles;
         for (unsigned k = 1; k < 5; k++)
             m->st.walk_cache_hits[k] += m->acc_hits[k];
+        for (unsigned r = 0; r < AGS_MAX_REGIONS; r++)
+            m->rg[r].walk_cycles += m->acc_rg_cycles[r];
         m->acc_cycles = 0;
         memset(m->acc_hits, 0, sizeof(m->acc_hits));
+        memset(m->acc_rg_cycles, 0, sizeof(m->acc_rg_cycles));
     }
 }
 
@@ -190,12 +196,14 @@ int ags_sim_workers_start(ags_sim_t *s, unsigned n)
 static void account_refs(ags_sim_t *s, ags_machine_t *m, const ags_walk_t *w)
 {
     uint64_t cyc = (uint64_t)(w->pwc_hits + w->ntlb_hits) * s->cfg.lat_pwc;
+    uint64_t rgtag = (uint64_t)s->cur_rg << AGS_CQ_RG_SHIFT;
     if (s->cfg.walk_latency_fixed || !s->cfg.caches_on)
         cyc += (uint64_t)w->n * s->cfg.walk_latency;
     else
         for (unsigned i = 0; i < w->n; i++)
-            ags_machine_cache_push(s, m, (w->s[i].hpa >> s->cfg.line_shift) << 1 | 1);
+            ags_machine_cache_push(s, m, rgtag | (w->s[i].hpa >> s->cfg.line_shift) << 1 | 1);
     m->walk_cycles += cyc;
+    m->rg[s->cur_rg].walk_cycles += cyc;
     m->st.pwc_hits += w->pwc_hits;
     m->st.ntlb_hits += w->ntlb_hits;
     m->st.ntlb_misses += w->ntlb_misses;
@@ -255,6 +263,8 @@ int ags_machine_miss(ags_sim_t *s, ags_machine_t *m, ags_proc_t *p, uint64_t va,
     unsigned n = w->n;
     m->st.walks++;
     m->st.walk_refs += n;
+    m->rg[s->cur_rg].walks++;
+    m->rg[s->cur_rg].walk_refs += n;
     m->st.walk_refs_hist[n < AGS_HIST_MAX ? n : AGS_HIST_MAX - 1]++;
     for (unsigned i = 0; i < n; i++) {
         unsigned d = w->s[i].dim;
@@ -269,8 +279,10 @@ int ags_machine_miss(ags_sim_t *s, ags_machine_t *m, ags_proc_t *p, uint64_t va,
     if (m->mode == AGS_MODE_AGILE) {
         unsigned sl = w->switch_level;
         m->st.agile.switch_level_hist[sl < 7 ? sl : 6]++;
-        if (!sl)
+        if (!sl) {
             m->st.agile.walks_full_shadow++;
+            m->rg[s->cur_rg].walks_full_shadow++;
+        }
         if (s->cfg.agile_dirty == AGS_AGILE_DIRTY_EPT_AD)
             ags_vmm_walked(&m->vmm, w);
     }

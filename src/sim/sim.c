@@ -254,6 +254,62 @@ static __attribute__((noinline)) int slow_hit(ags_sim_t *s, uint64_t va, int ife
     return sticky(s);
 }
 
+/* ------------------------------------------------------------------ attribution by region */
+
+static unsigned region_add(ags_sim_t *s, uint32_t pid, uint64_t lo, uint64_t hi, uint32_t prot, int range)
+{
+    for (unsigned k = 2; k < s->nrg; k++)
+        if (s->rg[k].pid == pid && s->rg[k].start == lo && s->rg[k].is_range == range) {
+            if (hi > s->rg[k].end)
+                s->rg[k].end = hi;
+            return k;
+        }
+    if (s->nrg == AGS_MAX_REGIONS)
+        return 1; /* the other regions */
+    ags_region_stats_t *r = &s->rg[s->nrg];
+    memset(r, 0, sizeof(*r));
+    r->pid = pid, r->start = lo, r->end = hi, r->prot = prot, r->is_range = range;
+    return s->nrg++;
+}
+
+/* The region of an access at va (the cache for its kind missed). */
+static __attribute__((noinline)) unsigned region_of(ags_sim_t *s, uint64_t va, int ifetch)
+{
+    ags_proc_t *p = s->guest.cur;
+    ags_vma_t *v = ags_guest_vma_at(p, va);
+    uint64_t lo, hi;
+    unsigned r;
+    if (v) {
+        lo = v->start, hi = v->end;
+        if (!v->region)
+            v->region = region_add(s, p->pid, lo, hi, v->prot, 0);
+        r = v->region;
+        if (r >= 2 && hi > s->rg[r].end)
+            s->rg[r].end = hi;
+    } else {
+        lo = va & ~((1ULL << 30) - 1), hi = lo + (1ULL << 30);
+        r = region_add(s, p->pid, lo, hi, 0, 1);
+    }
+    s->rgc[ifetch].pid = p->pid, s->rgc[ifetch].lo = lo, s->rgc[ifetch].hi = hi, s->rgc[ifetch].rg = r;
+    return r;
+}
+
+/* VM exits and VMM cycles of a slow path go to the access's region */
+typedef struct { uint64_t exits, vmm; } rg_snap_t;
+static inline void rg_snap(const ags_sim_t *s, rg_snap_t *sn)
+{
+    for (unsigned i = 0; i < s->nm; i++)
+        sn[i].exits = s->m[i]->st.exits.total, sn[i].vmm = ags_vmm_cycles_total(&s->m[i]->st.vmm);
+}
+static inline void rg_charge(ags_sim_t *s, const rg_snap_t *sn)
+{
+    for (unsigned i = 0; i < s->nm; i++) {
+        ags_machine_t *m = s->m[i];
+        m->rg[s->cur_rg].vm_exits += m->st.exits.total - sn[i].exits;
+        m->rg[s->cur_rg].vmm_cycles += ags_vmm_cycles_total(&m->st.vmm) - sn[i].vmm;
+    }
+}
+
 /* --check: a TLB hit must give the oracle's translation (a stale entry would not). */
 static __attribute__((noinline)) int check_hit(ags_sim_t *s, uint64_t va, uint64_t val, unsigned shift)
 {
@@ -311,10 +367,21 @@ static inline __attribute__((always_inline)) int translate(ags_sim_t *s, uint64_
         if (check && !s->shared_leaf_reach && (rc = check_hit(s, va, val, shift)))
             return rc;
         hpa = UINT64_MAX; /* from val, below, unless the slow path gives it */
-        if (AGS_UNLIKELY((val & need) != need) && (rc = slow_hit(s, va, ifetch, is_store, val, shift, &hpa)))
+        if (AGS_UNLIKELY((val & need) != need)) {
+            rg_snap_t sn[AGS_MODE_COUNT];
+            rg_snap(s, sn);
+            rc = slow_hit(s, va, ifetch, is_store, val, shift, &hpa);
+            rg_charge(s, sn);
+            if (rc)
+                return rc;
+        }
+    } else {
+        rg_snap_t sn[AGS_MODE_COUNT];
+        rg_snap(s, sn);
+        rc = slow_access(s, va, ifetch, is_store, &hpa);
+        rg_charge(s, sn);
+        if (rc)
             return rc;
-    } else if ((rc = slow_access(s, va, ifetch, is_store, &hpa))) {
-        return rc;
     }
     if (AGS_UNLIKELY(s->native_own != NULL) && (rc = native_translate(s, va, ifetch, is_store)))
         return rc;
@@ -360,6 +427,11 @@ static inline __attribute__((always_inline)) int do_access(ags_sim_t *s, const a
     s->accesses++;
     int ifetch = ev->kind == AGS_ACC_IFETCH;
     int is_store = ev->kind >= AGS_ACC_STORE;
+    unsigned r = s->rgc[ifetch].rg;
+    if (AGS_UNLIKELY(s->rgc[ifetch].pid != ev->pid || va - s->rgc[ifetch].lo >= s->rgc[ifetch].hi - s->rgc[ifetch].lo))
+        r = region_of(s, va, ifetch);
+    s->cur_rg = r;
+    s->rg[r].accesses++;
     int rc = translate(s, va, ifetch, is_store, check);
     /* an access that crosses into the next page needs that page's translation too */
     if (AGS_UNLIKELY((va & (AGS_PAGE_SIZE - 1)) + ev->size > AGS_PAGE_SIZE) && !rc)
@@ -382,6 +454,8 @@ static int do_event(ags_sim_t *s, const ags_event_t *ev)
     rc = ags_guest_switch(&s->guest, ev->pid, &p); /* syscalls run in their process's context */
     if (rc)
         return rc;
+    s->rgc[0].lo = s->rgc[0].hi = s->rgc[1].lo = s->rgc[1].hi = 0; /* VMAs may change: look again */
+    s->cur_rg = 0;
     uint64_t a = ev->addr & s->va_mask, a2 = ev->arg & s->va_mask;
     if ((ev->type == AGS_EV_MMAP || ev->type == AGS_EV_MUNMAP || ev->type == AGS_EV_MPROTECT ||
          ev->type == AGS_EV_MREMAP) && !ags_canonical(ev->addr, s->va_bits)) {
@@ -561,6 +635,7 @@ int ags_sim_create(const ags_config_t *cfg, ags_sim_t **out)
     s->va_bits = cfg->guest_levels == 5 ? 57 : 48;
     s->va_mask = (1ULL << s->va_bits) - 1;
     s->next_scan = cfg->agile_interval;
+    s->nrg = 2; /* 0: no access (events, scans); 1: the regions beyond AGS_MAX_REGIONS */
     s->next_interval = cfg->interval ? cfg->interval : UINT64_MAX;
     s->warming = cfg->warmup || cfg->warmup_instructions;
     plan_milestones(s);
@@ -617,6 +692,12 @@ nomem:
 }
 
 void ags_sim_set_stop(ags_sim_t *s, const volatile sig_atomic_t *flag) { s->guest.stop = flag; }
+
+const ags_region_stats_t *ags_sim_regions(const ags_sim_t *s, size_t *n)
+{
+    *n = s->nrg;
+    return s->rg;
+}
 
 int ags_sim_set_threads(ags_sim_t *s, unsigned n)
 {

@@ -40,6 +40,8 @@ typedef struct {
     unsigned jobn;
     struct ags_cworker *worker;
     uint64_t acc_cycles, acc_hits[5];
+    struct { uint64_t walks, walk_refs, walk_cycles, vm_exits, vmm_cycles, walks_full_shadow; } rg[AGS_MAX_REGIONS];
+    uint64_t acc_rg_cycles[AGS_MAX_REGIONS]; /* replayed walk cycles per region (whoever replays) */
     int prefetch;           /* replay prefetches sets (the last batch missed L1 often); never
                              * changes a result */
     uint64_t last_line;     /* the line of the last queued reference: the same line again is an L1
@@ -57,6 +59,9 @@ typedef struct ags_cworker {
 } ags_cworker_t;
 
 #define AGS_CQ_LEN 4096
+/* A queue entry: region << AGS_CQ_RG_SHIFT | line << 1 | walk (lines are below 2^44) */
+#define AGS_CQ_RG_SHIFT 56
+#define AGS_CQ_LINE_MASK ((1ULL << (AGS_CQ_RG_SHIFT - 1)) - 1)
 
 struct ags_sim {
     ags_config_t cfg;
@@ -87,6 +92,12 @@ struct ags_sim {
     int deferred_err;
     ags_cworker_t *workers;
     unsigned nworkers;
+    /* attribution by region (ags_region_stats_t): the keys and access counts; the region of the
+     * current access; a one-entry cache each for fetches and data */
+    ags_region_stats_t rg[AGS_MAX_REGIONS];
+    unsigned nrg;
+    unsigned cur_rg;
+    struct { uint32_t pid; uint64_t lo, hi; unsigned rg; } rgc[2];
     char err[256];
 };
 
@@ -106,14 +117,15 @@ int ags_sim_workers_start(ags_sim_t *s, unsigned n);
 void ags_sim_workers_stop(ags_sim_t *s);
 static inline void ags_machine_cache_push(ags_sim_t *s, ags_machine_t *m, uint64_t entry)
 {
-    if ((entry >> 1) == m->last_line) {
+    if (((entry >> 1) & AGS_CQ_LINE_MASK) == m->last_line) {
         if (entry & 1) {
             m->walk_cycles += s->cfg.lat_l1;
+            m->rg[entry >> AGS_CQ_RG_SHIFT].walk_cycles += s->cfg.lat_l1;
             m->st.walk_cache_hits[1]++;
         }
         return;
     }
-    m->last_line = entry >> 1;
+    m->last_line = (entry >> 1) & AGS_CQ_LINE_MASK;
     if (__builtin_expect(m->cqn == AGS_CQ_LEN, 0))
         ags_machine_cache_drain(s, m);
     m->cq[m->cqn++] = entry;

@@ -19,6 +19,7 @@ void ags_sim_reset_stats(ags_sim_t *s)
     for (unsigned i = 0; i < s->nm; i++) {
         ags_machine_t *m = s->m[i];
         memset(&m->st, 0, sizeof(m->st));
+        memset(m->rg, 0, sizeof(m->rg));
         m->walk_cycles = 0;
         m->flush_misses = m->flush_imisses = m->own_misses = m->own_itlb_misses = 0;
         m->own_tlb.l2_hits = 0;
@@ -26,6 +27,10 @@ void ags_sim_reset_stats(ags_sim_t *s)
             m->st.shadow_pages_peak = m->vmm.live_sp;
     }
     s->accesses = s->tlb_misses = s->itlb_misses = s->dirty_assists = s->page_crossings = 0;
+    for (unsigned r = 0; r < s->nrg; r++) {
+        s->rg[r].accesses = 0;
+        memset(s->rg[r].mode, 0, sizeof(s->rg[r].mode));
+    }
     s->tlb.l2_hits = 0;
     s->instr_base = s->instructions;
     ags_guest_stats_t *g = &s->guest.st;
@@ -127,6 +132,22 @@ void ags_sim_finish(ags_sim_t *s)
             ags_vmm_mode_counts(&m->vmm, &st->agile.nested_pages, &st->agile.shadow_pages);
         if (m->mode != AGS_MODE_AGILE)
             st->agile.nested_pages = st->agile.shadow_pages = 0;
+        /* per region, and region 0 = the totals minus the regions (what no access caused) */
+        uint64_t w = st->walks, r = st->walk_refs, c = st->cycles.walk, e = st->exits.total, v = st->cycles.vmm,
+                 f = st->agile.walks_full_shadow;
+        for (unsigned k = 1; k < s->nrg; k++) {
+            s->rg[k].mode[m->mode].walks = m->rg[k].walks;
+            s->rg[k].mode[m->mode].walk_refs = m->rg[k].walk_refs;
+            s->rg[k].mode[m->mode].walk_cycles = m->rg[k].walk_cycles;
+            s->rg[k].mode[m->mode].vm_exits = m->rg[k].vm_exits;
+            s->rg[k].mode[m->mode].vmm_cycles = m->rg[k].vmm_cycles;
+            s->rg[k].mode[m->mode].walks_full_shadow = m->rg[k].walks_full_shadow;
+            w -= m->rg[k].walks, r -= m->rg[k].walk_refs, c -= m->rg[k].walk_cycles, e -= m->rg[k].vm_exits;
+            v -= m->rg[k].vmm_cycles, f -= m->rg[k].walks_full_shadow;
+        }
+        s->rg[0].mode[m->mode].walks = w, s->rg[0].mode[m->mode].walk_refs = r;
+        s->rg[0].mode[m->mode].walk_cycles = c, s->rg[0].mode[m->mode].vm_exits = e;
+        s->rg[0].mode[m->mode].vmm_cycles = v, s->rg[0].mode[m->mode].walks_full_shadow = f;
     }
     const ags_machine_t *nat = NULL;
     for (unsigned i = 0; i < s->nm; i++)

@@ -344,6 +344,30 @@ key = lambda x: (x['runs'], x['config'], x['intervals'])
 print(key(d[0]) == key(d[1]) == key(d[2]))" "$T/th1.json" "$T/th2.json" "$T/th5.json")" True
 check_bad "--threads" compare gups --threads 0
 
+# --- attribution by region (issue 16): every run's regions add up to its totals, every walk belongs
+# to an access's region (none to "no-access"), and --by region|process print their tables
+"$B" compare mixed compile --accesses 1M --quiet --json "$T/rg.json" --by region > "$T/rg.txt"; expect "--by region exit" $? 0
+python3 - "$T/rg.json" <<'PY' && ok || no "regions add up to the totals"
+import json, sys
+d = json.load(open(sys.argv[1]))
+for r in d["runs"]:
+    rg = r["regions"]
+    tot = lambda k: sum(x[k] for x in rg)
+    assert tot("accesses") == r["accesses"], r["mode"]
+    assert tot("walks") == r["walks"] and tot("walk_refs") == r["walk_refs"], r["mode"]
+    assert tot("walk_cycles") == r["cycles"]["walk"] and tot("vmm_cycles") == r["cycles"]["vmm"], r["mode"]
+    assert tot("vm_exits") == r["vm_exits"]["total"], r["mode"]
+    assert tot("walks_full_shadow") == r["agile"]["walks_full_shadow"], r["mode"]
+    z = [x for x in rg if x["kind"] == "no-access"][0]
+    assert z["accesses"] == 0 and z["walks"] == 0 and z["walk_cycles"] == 0, z
+    assert len([x for x in rg if x["kind"] == "vma"]) >= 2
+PY
+grep -q "^mixed    cost by region" "$T/rg.txt" && grep -q "^  pid 1 r-x 400000-600000" "$T/rg.txt" &&
+  grep -q "^  (no access: address-space events, scans)" "$T/rg.txt" && ok || no "--by region table: $(cat "$T/rg.txt")"
+"$B" compare compile --accesses 200k --quiet --by process > "$T/bp.txt"
+grep -q "^compile  cost by process" "$T/bp.txt" && [ "$(grep -c '^  pid [0-9]*  ' "$T/bp.txt")" -ge 1 ] && ok || no "--by process: $(cat "$T/bp.txt")"
+check_bad "--by" compare gups --by vma
+
 # --- the manual page and the bash completion are generated from the option table
 "$B" help --man > "$T/a.1" && groff -man -Tascii -ww "$T/a.1" 2> "$T/e" | col -bx > "$T/man.txt" && [ ! -s "$T/e" ] && ok ||
   no "man page renders: $(head -3 "$T/e")"

@@ -311,6 +311,17 @@ static void h_threads(ags_cli_opts_t *o, const optdef_t *d, const char *v)
         bad(v, "all or a count 1..256");
 }
 
+static void h_by(ags_cli_opts_t *o, const optdef_t *d, const char *v)
+{
+    (void)d;
+    if (!strcmp(v, "region"))
+        o->by = 1;
+    else if (!strcmp(v, "process"))
+        o->by = 2;
+    else
+        bad(v, "region or process");
+}
+
 static void h_seed(ags_cli_opts_t *o, const optdef_t *d, const char *v)
 {
     (void)d;
@@ -472,6 +483,7 @@ static const optdef_t optdefs[] = {
     CLI("--interval-svg", "FILE", CMD_SIM, h_path, NULL, "with --interval: write SVG line charts over instructions (overhead, exits, agile's pages)"),
     FLAG("--check", check, "compare every walk with the guest's functional translation; audit the VMM"),
     CLI("--quiet", "", CMD_SIM | CMD_CONVERT | CMD_RECORD, h_quiet, NULL, "no progress or summary on stderr"),
+    CLI("--by", "region|process", CMD_SIM, h_by, NULL, "also a table per region (VMA) or per process: accesses, walks, walk and VMM cycles per mode, agile's shadow share"),
     CLI("--legend", "", CMD_SIM, h_legend, "on when stdout is a terminal", "define every column under the text table"),
     CLI("--no-legend", "", CMD_SIM, h_legend, NULL, "no legend under the text table"),
     U64("--interval", "N", interval, 1000, "per-interval rows every N instructions (0: none)"),

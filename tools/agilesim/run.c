@@ -344,8 +344,9 @@ int ags_cli_run(ags_cli_opts_t *o)
     ags_run_t *runs = calloc(maxruns, sizeof(ags_run_t));
     ags_run_intervals_t *ivs = calloc(o->ninputs, sizeof(ags_run_intervals_t));
     ags_interval_t **ivcopies = calloc(o->ninputs, sizeof(ags_interval_t *));
+    ags_region_stats_t **rgcopies = calloc(o->ninputs, sizeof(ags_region_stats_t *));
     ags_event_t *buf = malloc(4096 * sizeof(ags_event_t));
-    if (!runs || !ivs || !buf || !ivcopies)
+    if (!runs || !ivs || !buf || !ivcopies || !rgcopies)
         ags_cli_die(1, "out of memory");
     size_t nruns = 0, nivs = 0;
     int status = 0, warm_status = 0, mem_stop = 0;
@@ -456,6 +457,10 @@ int ags_cli_run(ags_cli_opts_t *o)
         }
         ags_guest_stats_t gs;
         ags_sim_guest_stats(sim, &gs);
+        size_t nrg;
+        const ags_region_stats_t *rg = ags_sim_regions(sim, &nrg);
+        if ((rgcopies[wi] = malloc(nrg * sizeof(*rg))) != NULL)
+            memcpy(rgcopies[wi], rg, nrg * sizeof(*rg));
         for (unsigned m = 0; m < AGS_MODE_COUNT; m++) {
             if (!ags_sim_has_mode(sim, (ags_mode_t)m))
                 continue;
@@ -465,6 +470,8 @@ int ags_cli_run(ags_cli_opts_t *o)
             ags_sim_stats(sim, (ags_mode_t)m, &r->st);
             r->guest = gs;
             r->interrupted = ags_cli_stop != 0 || mem_stop;
+            r->regions = rgcopies[wi];
+            r->nregions = rgcopies[wi] ? nrg : 0;
         }
         if (o->cfg.interval) {
             size_t niv;
@@ -486,7 +493,7 @@ int ags_cli_run(ags_cli_opts_t *o)
         goto done;
     }
     ags_report_t rep = { o->cmdline, &o->cfg, o->accesses, o->footprint, o->seed, runs, nruns, ivs, nivs,
-                         o->legend >= 0 ? o->legend : isatty(1) };
+                         o->legend >= 0 ? o->legend : isatty(1), o->by };
     if (!to_stdout && (ags_report_text(stdout, &rep) || fflush(stdout))) {
         ags_cli_out_abort_all();
         ags_cli_die(1, "standard output: write failed: %s", strerror(errno ? errno : EIO));
@@ -501,9 +508,11 @@ int ags_cli_run(ags_cli_opts_t *o)
         if (!of->path)
             continue;
         FILE *f = ags_out_stream(of);
-        if (!f || writers[k](f, &rep) || ags_out_commit(of)) {
-            if (f && !ferror(f))
-                fprintf(stderr, "agilesim: %s %s: write failed\n", of->opt, of->path);
+        errno = 0;
+        int wrc = f ? writers[k](f, &rep) : -1;
+        if (f && wrc) /* a write failed before the commit (a report bigger than the stdio buffer) */
+            fprintf(stderr, "agilesim: %s %s: write failed: %s\n", of->opt, of->path, strerror(errno ? errno : EIO));
+        if (!f || wrc || ags_out_commit(of)) {
             ags_out_abort(of);
             status = 1;
         }
@@ -518,6 +527,9 @@ done:
     for (size_t i = 0; i < nivs; i++)
         free(ivcopies[i]);
     free(ivcopies);
+    for (size_t i = 0; i < o->ninputs; i++)
+        free(rgcopies[i]);
+    free(rgcopies);
     free(ivs);
     free(runs);
     free(buf);
