@@ -19,28 +19,18 @@ static void replay(const ags_config_t *cfg, ags_machine_t *m, const uint64_t *q,
     unsigned l1 = 0;
     uint64_t *rgc = m->acc_rg_cycles;
     enum { AHEAD = 8 };
-    if (m->prefetch) { /* only where the last batch missed L1 often: prefetches cost bandwidth */
-        for (unsigned i = 0; i < n && i < AHEAD; i++)
-            ags_cache_prefetch(&m->cache, (q[i] >> 1) & AGS_CQ_LINE_MASK);
-        for (unsigned i = 0; i < n; i++) {
-            if (i + AHEAD < n)
-                ags_cache_prefetch(&m->cache, (q[i + AHEAD] >> 1) & AGS_CQ_LINE_MASK);
-            unsigned where = ags_cache_access_line(&m->cache, (q[i] >> 1) & AGS_CQ_LINE_MASK);
-            uint64_t walk = q[i] & 1, c = lat[where] & (0 - walk);
-            l1 += where == 1;
-            hits[where] += walk;
-            cyc += c;
-            rgc[q[i] >> AGS_CQ_RG_SHIFT] += c;
-        }
-    } else {
-        for (unsigned i = 0; i < n; i++) {
-            unsigned where = ags_cache_access_line(&m->cache, (q[i] >> 1) & AGS_CQ_LINE_MASK);
-            uint64_t walk = q[i] & 1, c = lat[where] & (0 - walk);
-            l1 += where == 1;
-            hits[where] += walk;
-            cyc += c;
-            rgc[q[i] >> AGS_CQ_RG_SHIFT] += c;
-        }
+    int pf = m->prefetch; /* only where the last batch missed L1 often: prefetches cost bandwidth */
+    for (unsigned i = 0; pf && i < n && i < AHEAD; i++)
+        ags_cache_prefetch(&m->cache, (q[i] >> 1) & AGS_CQ_LINE_MASK);
+    for (unsigned i = 0; i < n; i++) {
+        if (pf && i + AHEAD < n)
+            ags_cache_prefetch(&m->cache, (q[i + AHEAD] >> 1) & AGS_CQ_LINE_MASK);
+        unsigned where = ags_cache_access_line(&m->cache, (q[i] >> 1) & AGS_CQ_LINE_MASK);
+        uint64_t walk = q[i] & 1, c = lat[where] & (0 - walk);
+        l1 += where == 1;
+        hits[where] += walk;
+        cyc += c;
+        rgc[q[i] >> AGS_CQ_RG_SHIFT] += c;
     }
     m->prefetch = l1 < n - n / 8;
     m->acc_cycles += cyc;
