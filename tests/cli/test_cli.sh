@@ -258,11 +258,11 @@ check_bad "--max-memory" compare gups --max-memory lots
   [ "$(json "$T/mm.json" "all(r['interrupted'] and 0 < r['accesses'] < 20000000 for r in d['runs'])")" = True ] && ok ||
   no "--max-memory: rc=$rc $(cat "$T/e")"
 
-# --- a signal inside a long event: 300 forks of a process with 1 M pages (~12 s of events in one
-# 4,096-event batch) stop at the next page table, within a second, not at the batch's end
+# --- a signal inside a long event: 3,000 forks of a process with 1 M pages (minutes of events, 4,096
+# to a batch) stop at the next page table, within a second, not at the end of the batch
 python3 -c "
 import sys; sys.path.insert(0, sys.argv[2]); import agt
-n, k, base = 1000000, 300, 0x100000000
+n, k, base = 1000000, 3000, 0x100000000
 parts = [agt.event(1, 1, 0, base, n * 4096, 3), b'\xff' + agt.varint(1), agt.access(2, base, icount=1), agt.access(2, 4096, icount=1) * (n - 1)]
 parts += [agt.event(6, 1, 0, 0, 0, 2 + i) + agt.event(8, 2 + i) for i in range(k)]
 agt.write(sys.argv[1], b''.join(parts), n + 2 * k + 1)" "$T/forky.agt" "$(dirname "$0")/../tools"
