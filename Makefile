@@ -15,7 +15,7 @@ all: deps
 # root). Nothing is installed when everything is there.
 deps:
 	@missing=""; \
-	for t in cmake:cmake cc:gcc clang:clang python3:python3 valgrind:valgrind pkg-config:pkg-config groff:groff-base col:bsdextrautils; do \
+	for t in cmake:cmake cc:gcc clang:clang python3:python3 valgrind:valgrind pkg-config:pkg-config groff:groff-base col:bsdextrautils parallel:parallel; do \
 	  command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t##*:}"; \
 	done; \
 	for h in zlib.h:zlib1g-dev lzma.h:liblzma-dev zstd.h:libzstd-dev; do \

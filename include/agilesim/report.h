@@ -33,6 +33,8 @@ typedef struct {
     size_t nivs;
     int legend;                     /* text: define every column under the table */
     int by;                         /* text: 1 a table per region, 2 per process, after the main one */
+    const char *const *labels;      /* KEY, VALUE pairs (--label): JSON "labels", leading CSV columns */
+    size_t nlabels;                 /* pairs */
 } ags_report_t;
 
 int ags_report_text(FILE *f, const ags_report_t *r);

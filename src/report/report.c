@@ -230,6 +230,16 @@ int ags_report_json(FILE *f, const ags_report_t *r)
 {
     fprintf(f, "{\"schema_version\": 1, \"tool\": \"agilesim\", \"version\": \"%s\", \"command\": ", AGS_VERSION);
     json_str(f, r->command);
+    if (r->nlabels) {
+        fputs(",\n  \"labels\": {", f);
+        for (size_t i = 0; i < r->nlabels; i++) {
+            fputs(i ? ", " : "", f);
+            json_str(f, r->labels[2 * i]);
+            fputs(": ", f);
+            json_str(f, r->labels[2 * i + 1]);
+        }
+        fputs("}", f);
+    }
     fprintf(f, ",\n  \"workload_params\": {\"accesses\": %llu, \"footprint\": %llu, \"seed\": %llu},\n",
             U(r->accesses), U(r->footprint), U(r->seed));
     fputs("  \"config\": ", f);
@@ -289,8 +299,18 @@ static void csv_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
+/* The --label values that lead every row (their keys lead the header) */
+static void csv_labels(FILE *f, const ags_report_t *r, int keys)
+{
+    for (size_t i = 0; i < r->nlabels; i++) {
+        csv_str(f, r->labels[2 * i + !keys]);
+        fputc(',', f);
+    }
+}
+
 int ags_report_csv(FILE *f, const ags_report_t *r)
 {
+    csv_labels(f, r, 1);
     fputs("kind,workload,mode,instructions,accesses,tlb_misses,walks,walk_refs,refs_per_walk,"
           "vm_exits_total,vm_exits_pt_write,vm_exits_hidden_fault,vm_exits_guest_fault,vm_exits_cr3_write,"
           "vm_exits_invlpg,vm_exits_dirty,vm_exits_ept_violation,agile_to_nested,agile_to_shadow,"
@@ -299,6 +319,7 @@ int ags_report_csv(FILE *f, const ags_report_t *r)
     for (size_t i = 0; i < r->nruns; i++) {
         const ags_run_t *run = &r->runs[i];
         const ags_stats_t *s = &run->st;
+        csv_labels(f, r, 0);
         fputs("run,", f);
         csv_str(f, run->workload);
         fprintf(f, ",%s,%llu,%llu,%llu,%llu,%llu,%.4f,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,"
@@ -331,6 +352,7 @@ int ags_report_csv(FILE *f, const ags_report_t *r)
                 val[9] = iv->vm_exits[m], val[19] = m == AGS_MODE_AGILE ? iv->agile_walks_full_shadow : 0;
                 val[20] = iv->cycles[m];
                 has[3] = has[5] = has[7] = has[9] = has[19] = has[20] = 1;
+                csv_labels(f, r, 0);
                 fputs("interval,", f);
                 csv_str(f, ri->workload);
                 fprintf(f, ",%s", ags_mode_name((ags_mode_t)m));

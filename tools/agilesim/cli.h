@@ -11,6 +11,7 @@
 #define EXIT_SIGNAL 130
 #define AGS_CLI_MAX_INPUTS 32
 #define AGS_CLI_LIVE 2
+#define AGS_CLI_MAX_LABELS 16
 
 /* The commands, as a bit set: each option names the commands it applies to. */
 enum {
@@ -46,6 +47,8 @@ typedef struct {
     int legend;                                 /* 1 --legend, 0 --no-legend, -1 on a terminal */
     uint64_t max_memory;                        /* --max-memory bytes (0: auto, UINT64_MAX: off) */
     const char *json, *csv, *svg, *interval_svg;
+    const char *labels[2 * AGS_CLI_MAX_LABELS]; /* --label KEY=VALUE: KEY, VALUE pairs */
+    size_t nlabels;
     const char *cmdline;
 } ags_cli_opts_t;
 
@@ -61,10 +64,18 @@ void ags_cli_defaults(ags_cli_opts_t *o, unsigned command, const char *name);
 /* Parse argv[first..]; with CMD_RECORD, stop at "--" and set *rest to the index after it. */
 void ags_cli_parse(ags_cli_opts_t *o, int argc, char **argv, int first, int *rest);
 void ags_cli_usage(FILE *f);
+/* NAME ("--x" or "x") as an option of `command`: 1 takes a value, 0 a flag, -1 not an option of
+ * it; *canonical (if not NULL) is set to its "--x" spelling */
+int ags_cli_option_arity(const char *name, unsigned command, const char **canonical);
 void ags_cli_usage_command(FILE *f, unsigned command); /* agilesim COMMAND --help */
 
 void ags_cli_man(FILE *f);              /* agilesim help --man */
 void ags_cli_bash_completion(FILE *f);  /* agilesim help --bash-completion */
+
+/* sweep.c: agilesim sweep and agilesim merge (argv: the arguments after the command) */
+int ags_cli_sweep(int argc, char **argv, const char *cmdline);
+int ags_cli_merge(int argc, char **argv, const char *cmdline);
+extern const char ags_cli_sweep_help[], ags_cli_merge_help[];
 
 /* diff.c: agilesim diff A.json B.json (argv: the two paths) */
 int ags_cli_diff(int argc, char **argv);

@@ -280,14 +280,25 @@ int main(int argc, char **argv)
         }
         return ags_cli_diff(argc - 2, argv + 2);
     }
-    if (!command)
-        ags_cli_die(EXIT_USAGE, "unknown command '%s' (see 'agilesim help')", cmd);
-    ags_cli_opts_t o;
-    ags_cli_defaults(&o, command, cmd);
     static char cmdline[8192];
     size_t pos = 0;
     for (int i = 0; i < argc && pos < sizeof(cmdline) - 1; i++)
         pos += (size_t)snprintf(cmdline + pos, sizeof(cmdline) - pos, "%s%s", i ? " " : "", argv[i]);
+    if (!strcmp(cmd, "sweep") || !strcmp(cmd, "merge") || !strcmp(helpfor, "sweep") || !strcmp(helpfor, "merge")) {
+        int sweep = !strcmp(cmd, "sweep") || !strcmp(helpfor, "sweep");
+        int help = !strcmp(cmd, "help");
+        for (int i = 2; !help && i < argc; i++)
+            help = !strcmp(argv[i], "--help") || !strcmp(argv[i], "-h");
+        if (help) {
+            fputs(sweep ? ags_cli_sweep_help : ags_cli_merge_help, stdout);
+            return 0;
+        }
+        return sweep ? ags_cli_sweep(argc - 2, argv + 2, cmdline) : ags_cli_merge(argc - 2, argv + 2, cmdline);
+    }
+    if (!command)
+        ags_cli_die(EXIT_USAGE, "unknown command '%s' (see 'agilesim help')", cmd);
+    ags_cli_opts_t o;
+    ags_cli_defaults(&o, command, cmd);
     o.cmdline = cmdline;
     int rest = 0;
     ags_cli_parse(&o, argc, argv, 2, &rest);

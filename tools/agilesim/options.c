@@ -233,7 +233,7 @@ static void h_modes(ags_cli_opts_t *o, const optdef_t *d, const char *v)
     unsigned m = 0;
     const char *p = v;
     while (*p) {
-        const char *c = strchr(p, ',');
+        const char *c = strpbrk(p, ",+"); /* native+agile: a list that is one value of sweep's --param */
         size_t len = c ? (size_t)(c - p) : strlen(p);
         char tok[16];
         if (!len || len >= sizeof(tok))
@@ -376,6 +376,30 @@ static void h_path(ags_cli_opts_t *o, const optdef_t *d, const char *v)
     *slot = v;
 }
 
+/* --label KEY=VALUE: a key of letters, digits, '_', '-', '.', given once */
+static void h_label(ags_cli_opts_t *o, const optdef_t *d, const char *v)
+{
+    (void)d;
+    const char *eq = strchr(v, '=');
+    size_t klen = eq ? (size_t)(eq - v) : 0;
+    if (!klen || strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") != klen ||
+        strpbrk(eq + 1, "\r\n"))
+        bad(v, "KEY=VALUE, a key of letters, digits, '_', '-' and '.', a value on one line");
+    for (size_t i = 0; i < o->nlabels; i++)
+        if (strlen(o->labels[2 * i]) == klen && !strncmp(o->labels[2 * i], v, klen))
+            ags_cli_die(EXIT_USAGE, "--label: key '%.*s' given twice", (int)klen, v);
+    if (o->nlabels == AGS_CLI_MAX_LABELS)
+        ags_cli_die(EXIT_USAGE, "--label: at most %d labels", AGS_CLI_MAX_LABELS);
+    static char keys[AGS_CLI_MAX_LABELS][64]; /* the options live as long as the process */
+    if (klen >= sizeof(keys[0]))
+        bad(v, "a key of at most 63 characters");
+    memcpy(keys[o->nlabels], v, klen);
+    keys[o->nlabels][klen] = 0;
+    o->labels[2 * o->nlabels] = keys[o->nlabels];
+    o->labels[2 * o->nlabels + 1] = eq + 1;
+    o->nlabels++;
+}
+
 static void h_warmup(ags_cli_opts_t *o, const optdef_t *d, const char *v)
 {
     (void)d;
@@ -472,7 +496,7 @@ static const optdef_t optdefs[] = {
     CLI("--max-instructions", "N", CMD_RECORD, h_rec_instructions, "none", "record: stop the program after N recorded instructions (the trace is marked truncated)"),
     CLI("--roi", "", CMD_RECORD, h_roi, NULL, "record: only accesses inside AGILESIM_ROI_BEGIN/END (agilesim/roi.h)"),
     CLI("-o", "FILE", CMD_CONVERT | CMD_RECORD, h_path, NULL, "the .agt file to write"),
-    CLI("--modes", "LIST", CMD_COMPARE, h_modes, "all", "modes to compare: native,nested,shadow,agile"),
+    CLI("--modes", "LIST", CMD_COMPARE, h_modes, "all", "modes to compare: native,nested,shadow,agile (or joined by +)"),
     CLI("--mode", "MODE", CMD_RUN, h_mode, NULL, "the mode to run (run)"),
     CLI("--accesses", "N", CMD_SIM | CMD_CONVERT, h_accesses, "16M for built-in workloads; the whole trace", "memory accesses to count per input (suffixes k, M, G)"),
     CLI("--footprint", "SIZE", CMD_SIM | CMD_CONVERT | CMD_INFO, h_footprint, "the workload's own", "main data-set size of the built-in workloads (e.g. 512m, 1g)"),
@@ -481,6 +505,7 @@ static const optdef_t optdefs[] = {
     CLI("--csv", "FILE", CMD_SIM, h_path, NULL, "write the CSV report"),
     CLI("--svg", "FILE", CMD_SIM, h_path, NULL, "write an SVG stacked-bar chart"),
     CLI("--interval-svg", "FILE", CMD_SIM, h_path, NULL, "with --interval: write SVG line charts over instructions (overhead, exits, agile's pages)"),
+    CLI("--label", "KEY=VALUE", CMD_SIM, h_label, NULL, "tag the report: JSON \"labels\", and a leading CSV column KEY (repeatable; sweep sets one per parameter)"),
     FLAG("--check", check, "compare every walk with the guest's functional translation; audit the VMM"),
     CLI("--quiet", "", CMD_SIM | CMD_CONVERT | CMD_RECORD, h_quiet, NULL, "no progress or summary on stderr"),
     CLI("--by", "region|process", CMD_SIM, h_by, NULL, "also a table per region (VMA) or per process: accesses, walks, walk and VMM cycles per mode, agile's shadow share"),
@@ -729,6 +754,19 @@ void ags_cli_parse(ags_cli_opts_t *o, int argc, char **argv, int first, int *res
     }
 }
 
+int ags_cli_option_arity(const char *name, unsigned command, const char **canonical)
+{
+    for (size_t k = 0; k < NOPTS; k++)
+        if (!strcmp(optdefs[k].name, name) || (optdefs[k].name[1] == '-' && !strcmp(optdefs[k].name + 2, name))) {
+            if (!(optdefs[k].cmds & command))
+                return -1;
+            if (canonical)
+                *canonical = optdefs[k].name;
+            return optdefs[k].arg[0] != 0;
+        }
+    return -1;
+}
+
 void ags_cli_defaults(ags_cli_opts_t *o, unsigned command, const char *name)
 {
     memset(o, 0, sizeof(*o));
@@ -851,6 +889,8 @@ void ags_cli_usage(FILE *f)
           "  info TRACE                        counts, footprint, pages touched, events, instructions\n"
           "  record -o OUT.agt -- CMD ARGS...  run CMD under agilesim's Valgrind tool, following its children, into an .agt trace (zstd)\n"
           "  diff A.json B.json                two reports side by side: the change per workload and mode\n"
+          "  sweep -o DIR --param NAME=V,...   a grid of compare runs on every core (or as commands for a cluster)\n"
+          "  merge DIR                         merge a sweep's points into DIR/sweep.json, .csv and .svg\n"
           "  workloads                         list the built-in workloads\n"
           "  help [COMMAND], -h, --help        this text, or one command's synopsis and options\n"
           "  version, --version                the version\n\noptions (default in brackets):\n",
@@ -895,6 +935,9 @@ void ags_cli_man(FILE *f)
           ".B agilesim info\n\\fITRACE\\fR|\\fIWORKLOAD\\fR\n.br\n"
           ".B agilesim record \\-o\n\\fIOUT.agt\\fR [\\fIOPTIONS\\fR] \\fB\\-\\-\\fR \\fICMD ARGS\\fR...\n.br\n"
           ".B agilesim diff\n\\fIA.json\\fR \\fIB.json\\fR\n.br\n"
+          ".B agilesim sweep \\-o\n\\fIDIR\\fR \\fB\\-\\-param\\fR \\fINAME\\fR=\\fIV1\\fR,\\fIV2\\fR... [\\fB\\-j\\fR \\fIN\\fR] "
+          "[\\fB\\-\\-emit\\-jobs\\fR \\fIFILE\\fR] [\\fB\\-\\-emit\\-slurm\\fR \\fIFILE\\fR] [compare's \\fIOPTIONS\\fR and inputs]\n.br\n"
+          ".B agilesim merge\n\\fIDIR\\fR\n.br\n"
           ".B agilesim workloads\n|\n.B help\n[\\fICOMMAND\\fR] |\n.B version\n"
           ".SH DESCRIPTION\n"
           "agilesim simulates address translation in a virtualized computer: native paging, nested\n"
@@ -929,6 +972,9 @@ void ags_cli_man(FILE *f)
                 fprintf(f, "%s%s", n++ ? ", " : "", cmds[k].name);
         fputs(")\n", f);
     }
+    fputs(".SH SWEEP\n.nf\n", f); /* the help text as laid out */
+    roff(f, ags_cli_sweep_help);
+    fputs(".fi\n", f);
     fputs(".SH EXIT STATUS\n0 ok; 1 simulation error or an output that could not be written; 2 bad usage or input;\n"
           "130 interrupted (the statistics so far are printed and written).\n"
           ".SH FILES\nThe JSON, CSV and SVG reports are defined in docs/schema.md; the .agt trace format in\n"
@@ -950,7 +996,7 @@ void ags_cli_bash_completion(FILE *f)
           "  local cur=${COMP_WORDS[COMP_CWORD]} cmd=${COMP_WORDS[1]} opts i\n"
           "  for ((i = 1; i < COMP_CWORD; i++)); do [ \"${COMP_WORDS[i]}\" = -- ] && { COMPREPLY=(); return; }; done\n"
           "  if [ $COMP_CWORD -eq 1 ]; then\n"
-          "    COMPREPLY=($(compgen -W 'compare run convert info record diff workloads help version' -- \"$cur\")); return\n"
+          "    COMPREPLY=($(compgen -W 'compare run convert info record diff sweep merge workloads help version' -- \"$cur\")); return\n"
           "  fi\n"
           "  case $cmd in\n",
           f);
@@ -961,7 +1007,12 @@ void ags_cli_bash_completion(FILE *f)
                 fprintf(f, "%s%s", n++ ? " " : "", optdefs[i].name);
         fputs(" --help';;\n", f);
     }
-    fputs("    help) COMPREPLY=($(compgen -W 'compare run convert info record diff' -- \"$cur\")); return;;\n"
+    fputs("    sweep) opts='-o --param -j --emit-jobs --emit-slurm --quiet", f); /* and compare's, but the reports */
+    for (size_t i = 0; i < NOPTS; i++)
+        if ((optdefs[i].cmds & CMD_COMPARE) && !strstr(" --json --csv --svg --interval-svg --label ", optdefs[i].name))
+            fprintf(f, " %s", optdefs[i].name);
+    fputs(" --help';;\n    merge) opts='--quiet --help';;\n", f);
+    fputs("    help) COMPREPLY=($(compgen -W 'compare run convert info record diff sweep merge' -- \"$cur\")); return;;\n"
           "    *) opts='';;\n"
           "  esac\n"
           "  if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W \"$opts\" -- \"$cur\")); return; fi\n"

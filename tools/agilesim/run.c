@@ -493,7 +493,7 @@ int ags_cli_run(ags_cli_opts_t *o)
         goto done;
     }
     ags_report_t rep = { o->cmdline, &o->cfg, o->accesses, o->footprint, o->seed, runs, nruns, ivs, nivs,
-                         o->legend >= 0 ? o->legend : isatty(1), o->by };
+                         o->legend >= 0 ? o->legend : isatty(1), o->by, o->labels, o->nlabels };
     if (!to_stdout && (ags_report_text(stdout, &rep) || fflush(stdout))) {
         ags_cli_out_abort_all();
         ags_cli_die(1, "standard output: write failed: %s", strerror(errno ? errno : EIO));
