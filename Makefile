@@ -26,8 +26,10 @@ deps:
 	  echo "installing:$$missing"; apt-get update -qq && apt-get install -y -qq $$missing; \
 	fi
 
+# the built-in suite and the real-program traces of traces/ (recorded with agilesim record)
 demo: all
-	./$(BUILD)/agilesim compare --svg $(BUILD)/demo.svg --json $(BUILD)/demo.json
+	./$(BUILD)/agilesim compare --workload suite traces/pipeline.agt traces/perl-hash.agt traces/sqlite-index.agt \
+	  --svg $(BUILD)/demo.svg --json $(BUILD)/demo.json
 
 # CI: gcc and clang with -Werror, then the whole suite again under ASan+UBSan.
 test: test-gcc test-clang test-asan

@@ -143,5 +143,17 @@ expect "label columns" "$(head -2 "$T/l.csv" | cut -c1-24 | tr '\n' '|')" 'study
 check_bad "--label: invalid value 'a b=1'" compare --workload gups --label "a b=1"
 check_bad "--label: key 'k' given twice" compare --workload gups --label k=1 --label k=2
 
+# --- the real-program traces of make demo: readable, the pipeline's processes there; a trace input
+# in a sweep is named by its absolute path in the commands and by its file name in the results
+TR=$(cd "$(dirname "$0")/../../traces" && pwd)
+for t in pipeline perl-hash sqlite-index; do
+  "$B" info "$TR/$t.agt" > "$T/info" 2>&1 && ok || no "info $t.agt: $(tail -1 "$T/info")"
+done
+"$B" info "$TR/pipeline.agt" | grep -q "fork 5 exec 5 exit 6" && ok || no "pipeline.agt: forks"
+"$B" sweep -o "$T/t" --param agile-threshold=1,8 "$TR/sqlite-index.agt" --accesses 300k --quiet || no "sweep over a trace"
+grep -q " $TR/sqlite-index.agt " "$T/t/jobs.txt" && ok || no "trace path in jobs.txt"
+expect "trace in results" "$(json "$T/t/sweep.json" "sorted({r['workload'] for r in d['runs']}), d['sweep']['inputs']")" \
+  "['sqlite-index.agt'] ['sqlite-index.agt']"
+
 echo "sweep tests: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -209,6 +209,18 @@ static void add_workloads(ags_cli_opts_t *o, const char *list)
         name[len] = 0;
         size_t n;
         const ags_workload_info_t *l = ags_workload_list(&n);
+        if (!strcmp(name, "suite")) { /* the default set: every workload but the stress tests */
+            for (size_t k = 0; k < n; k++) {
+                if (l[k].stress)
+                    continue;
+                if (o->ninputs == AGS_CLI_MAX_INPUTS)
+                    ags_cli_die(EXIT_USAGE, "too many inputs (at most %d)", AGS_CLI_MAX_INPUTS);
+                o->is_trace[o->ninputs] = 0;
+                o->inputs[o->ninputs++] = l[k].name;
+            }
+            p += len + (c != NULL);
+            continue;
+        }
         size_t k = 0;
         while (k < n && strcmp(l[k].name, name))
             k++;
@@ -487,7 +499,7 @@ static void h_native_cycles(ags_cli_opts_t *o, const optdef_t *d, const char *v)
 #define ENUM(n, a, f, names, help) { n, a, help, CMD_SIM, K_ENUM, C(f), 0, 0, 0, names, NULL, NULL }
 
 static const optdef_t optdefs[] = {
-    CLI("--workload", "NAME[,NAME...]", CMD_SIM | CMD_CONVERT | CMD_INFO, h_workload, "the whole suite", "built-in workload(s)"),
+    CLI("--workload", "NAME[,NAME...]", CMD_SIM | CMD_CONVERT | CMD_INFO, h_workload, "the whole suite", "built-in workload(s); suite = every one but the stress tests"),
     CLI("--format", "F", CMD_SIM | CMD_CONVERT | CMD_INFO, h_format, "auto", "trace format: auto (from the content), agt, lackey, pinatrace, champsim"),
     CLI("--zstd", "", CMD_CONVERT | CMD_RECORD, h_zstd, "on for record, off for convert", "compress the .agt output with zstd"),
     CLI("--no-zstd", "", CMD_CONVERT | CMD_RECORD, h_zstd, NULL, "write the .agt output uncompressed"),
@@ -641,6 +653,8 @@ static const char *command_list(unsigned cmds, char *buf, size_t len)
 
 int ags_cli_workload_exists(const char *name)
 {
+    if (!strcmp(name, "suite"))
+        return 1;
     size_t n;
     const ags_workload_info_t *l = ags_workload_list(&n);
     for (size_t i = 0; i < n; i++)
