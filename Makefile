@@ -4,7 +4,7 @@ BUILD_CLANG ?= build-clang
 BUILD_ASAN  ?= build-asan
 JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps demo test test-gcc test-clang test-asan bench bench-record fuzz install clean
+.PHONY: all deps demo validate test test-gcc test-clang test-asan bench bench-record fuzz install clean
 
 # A plain library + CLI build needs only cmake, a C compiler and the zlib, xz and zstd headers.
 all: deps
@@ -30,6 +30,13 @@ deps:
 demo: all
 	./$(BUILD)/agilesim compare --workload suite traces/pipeline.agt traces/perl-hash.agt traces/sqlite-index.agt \
 	  --svg $(BUILD)/demo.svg --json $(BUILD)/demo.json
+
+# Record real programs (redis, memcached, a make -j2 build, python), simulate them, and regenerate
+# docs/validation.md and docs/validation/*.svg (installs redis-server, redis-tools, memcached and
+# libmemcached-tools when missing; about 30 minutes on 2 cores). VALIDATE_FLAGS=--quick: minutes,
+# written under build/validate-quick/ instead.
+validate: all
+	python3 validate/validate.py $(BUILD) $(VALIDATE_FLAGS)
 
 # CI: gcc and clang with -Werror, then the whole suite again under ASan+UBSan.
 test: test-gcc test-clang test-asan
