@@ -40,6 +40,9 @@ typedef struct {
 int ags_report_text(FILE *f, const ags_report_t *r);
 int ags_report_json(FILE *f, const ags_report_t *r);
 int ags_report_csv(FILE *f, const ags_report_t *r);
+/* One CSV field as ags_report_csv writes them: quoted when it holds a comma, a quote or a line
+ * break (RFC 4180) */
+void ags_report_csv_str(FILE *f, const char *s);
 int ags_report_svg(FILE *f, const ags_report_t *r);
 /* Line charts over instructions from the --interval rows, per input: overhead against native and
  * VM exits per 1,000 instructions in each interval, per mode; agile's guest page-table pages in

@@ -284,7 +284,7 @@ int ags_report_json(FILE *f, const ags_report_t *r)
 #define CSV_NCOLS 30 /* the columns of the header below */
 
 /* A CSV field: quoted when it holds a comma, a quote or a line break (RFC 4180). */
-static void csv_str(FILE *f, const char *s)
+void ags_report_csv_str(FILE *f, const char *s)
 {
     if (!strpbrk(s, ",\"\r\n")) {
         fputs(s, f);
@@ -303,7 +303,7 @@ static void csv_str(FILE *f, const char *s)
 static void csv_labels(FILE *f, const ags_report_t *r, int keys)
 {
     for (size_t i = 0; i < r->nlabels; i++) {
-        csv_str(f, r->labels[2 * i + !keys]);
+        ags_report_csv_str(f, r->labels[2 * i + !keys]);
         fputc(',', f);
     }
 }
@@ -321,7 +321,7 @@ int ags_report_csv(FILE *f, const ags_report_t *r)
         const ags_stats_t *s = &run->st;
         csv_labels(f, r, 0);
         fputs("run,", f);
-        csv_str(f, run->workload);
+        ags_report_csv_str(f, run->workload);
         fprintf(f, ",%s,%llu,%llu,%llu,%llu,%llu,%.4f,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,"
                    "%llu,%llu,%llu,%llu,%llu,",
                 ags_mode_name(run->mode), U(s->instructions), U(s->accesses), U(s->tlb_misses),
@@ -354,7 +354,7 @@ int ags_report_csv(FILE *f, const ags_report_t *r)
                 has[3] = has[5] = has[7] = has[9] = has[19] = has[20] = 1;
                 csv_labels(f, r, 0);
                 fputs("interval,", f);
-                csv_str(f, ri->workload);
+                ags_report_csv_str(f, ri->workload);
                 fprintf(f, ",%s", ags_mode_name((ags_mode_t)m));
                 for (int c = 3; c < CSV_NCOLS; c++)
                     if (has[c])

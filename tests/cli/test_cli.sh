@@ -5,20 +5,7 @@ set -u
 B="$1"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-pass=0; fail=0
-ok() { pass=$((pass+1)); }
-no() { fail=$((fail+1)); echo "FAIL: $*" >&2; }
-expect() { # expect NAME ACTUAL EXPECTED
-  if [ "$2" = "$3" ]; then ok; else no "$1: got '$2', expected '$3'"; fi
-}
-check_bad() { # check_bad "PATTERN" ARGS...
-  local pat="$1"; shift
-  "$B" "$@" > "$T/o" 2> "$T/e"; local rc=$?
-  if [ $rc -ne 2 ]; then no "exit $rc for: $*"; return; fi
-  if [ "$(wc -l < "$T/e")" -ne 1 ] || ! grep -q -- "$pat" "$T/e"; then no "message for: $* -> $(cat "$T/e")"; return; fi
-  ok
-}
-json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
+. "$(dirname "$0")/lib.sh"
 
 OFF="--tlb off --pwc off --ntlb off --caches off --quiet --check --accesses 20000 --warmup 0 --footprint 64m"
 

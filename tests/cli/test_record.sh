@@ -8,10 +8,7 @@ set -u
 B="$1"; CC="$2"; S="$3"
 T=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$T"' EXIT
-pass=0; fail=0
-ok() { pass=$((pass+1)); }
-no() { fail=$((fail+1)); echo "FAIL: $*" >&2; }
-expect() { if [ "$2" = "$3" ]; then ok; else no "$1: got '$2', expected '$3'"; fi; }
+. "$(dirname "$0")/lib.sh"
 info_line() { "$B" info "$1" | sed -n "s/^$2: *//p"; }
 events() { "$B" info "$1" | sed -n 's/^address-space events: //p' | grep -o 'fork [0-9]* exec [0-9]* exit [0-9]*'; }
 

@@ -6,18 +6,7 @@ set -u
 B="$1"
 T=$(mktemp -d)
 trap 'pkill -TERM -f "$T/" 2>/dev/null; rm -rf "$T"' EXIT
-pass=0; fail=0
-ok() { pass=$((pass+1)); }
-no() { fail=$((fail+1)); echo "FAIL: $*" >&2; }
-expect() { if [ "$2" = "$3" ]; then ok; else no "$1: got '$2', expected '$3'"; fi; }
-check_bad() { # check_bad "PATTERN" ARGS...
-  local pat="$1"; shift
-  "$B" "$@" > "$T/o" 2> "$T/e"; local rc=$?
-  if [ $rc -ne 2 ]; then no "exit $rc for: $*"; return; fi
-  if [ "$(wc -l < "$T/e")" -ne 1 ] || ! grep -q -- "$pat" "$T/e"; then no "message for: $* -> $(cat "$T/e")"; return; fi
-  ok
-}
-json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
+. "$(dirname "$0")/lib.sh"
 GRID="--param agile-threshold=1,4 --param agile-interval=1M,100k --workload gups,mixed --accesses 60k --footprint 64m"
 
 # --- a 2 x 2 grid over 2 inputs on both cores

@@ -5,10 +5,7 @@ set -u
 B="$1"; C="$2"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-pass=0; fail=0
-ok() { pass=$((pass+1)); }
-no() { fail=$((fail+1)); echo "FAIL: $*" >&2; }
-expect() { if [ "$2" = "$3" ]; then ok; else no "$1: got '$2', expected '$3'"; fi; }
+. "$(dirname "$0")/lib.sh"
 runs_key() { python3 -c "
 import json,sys
 d=json.load(open(sys.argv[1]))

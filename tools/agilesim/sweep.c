@@ -108,21 +108,6 @@ static void sh_word(FILE *f, const char *s)
     fputc('\'', f);
 }
 
-static void csv_field(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 static void xml_text(FILE *f, const char *s)
 {
     for (; *s; s++) {
@@ -364,7 +349,7 @@ static void csv_value(FILE *f, const ags_jval_t *run, const char *col)
     if (v->t == J_BOOL)
         fputc(v->num ? '1' : '0', f);
     else
-        csv_field(f, v->str);
+        ags_report_csv_str(f, v->str);
 }
 
 /* The CSV header of a report without labels: the library's, so the columns stay the same */
@@ -666,7 +651,7 @@ static void merged_csv(FILE *f, void *arg)
     const grid_t *g = m->g;
     char *hdr = csv_header();
     for (size_t k = 0; k < g->nparams; k++) {
-        csv_field(f, g->params[k].name);
+        ags_report_csv_str(f, g->params[k].name);
         fputc(',', f);
     }
     fprintf(f, "point,%s\n", hdr);
@@ -684,7 +669,7 @@ static void merged_csv(FILE *f, void *arg)
         const ags_jval_t *runs = ags_json_get(&m->res[i].doc->root, "runs");
         for (size_t r = 0; r < runs->n; r++) {
             for (size_t k = 0; k < g->nparams; k++) {
-                csv_field(f, g->params[k].vals[g->pts[i].vi[k]]);
+                ags_report_csv_str(f, g->params[k].vals[g->pts[i].vi[k]]);
                 fputc(',', f);
             }
             fprintf(f, "%zu", i);
