@@ -429,7 +429,7 @@ static void chart(FILE *f, const grid_t *g, const result_t *res, size_t k)
         hi = lo + 1;
     double step = nice_step(hi - lo);
     lo = floor(lo / step) * step, hi = ceil(hi / step) * step;
-    const double W = 760, H = 440, L = 70, R = 190, T = 64, B = 70, pw = W - L - R, ph = H - T - B;
+    const double W = 800, H = 440, L = 70, R = 230, T = 64, B = 70, pw = W - L - R, ph = H - T - B;
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
                "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
             W, H, W, H);
