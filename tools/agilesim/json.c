@@ -15,6 +15,7 @@ typedef struct {
     jmp_buf fail;
     char *err;
     size_t errlen;
+    char *pending;      /* the string being read: freed when a failure unwinds past it */
 } jp_t;
 
 static __attribute__((noreturn)) void jfail(jp_t *p, const char *what)
@@ -55,13 +56,13 @@ static int hex4(jp_t *p)
 static char *jstring(jp_t *p)
 {
     size_t cap = 32, n = 0;
-    char *out = xrealloc(NULL, cap);
+    char *out = p->pending = xrealloc(NULL, cap);
     p->i++; /* the opening quote */
     for (;;) {
         if (p->i >= p->len)
             jfail(p, "unterminated string");
         if (n + 4 > cap)
-            out = xrealloc(out, cap *= 2);
+            out = p->pending = xrealloc(out, cap *= 2);
         char c = p->s[p->i++];
         if (c == '"')
             break;
@@ -95,6 +96,7 @@ static char *jstring(jp_t *p)
         out[n++] = to[k - from];
     }
     out[n] = 0;
+    p->pending = NULL;
     return out;
 }
 
@@ -235,15 +237,21 @@ ags_jdoc_t *ags_json_load(const char *path, char *err, size_t errlen)
     memset(d, 0, sizeof(*d));
     d->text = s;
     d->len = n;
-    jp_t p = { .s = s, .path = path, .len = n, .err = err, .errlen = errlen };
-    if (setjmp(p.fail)) {
+    /* the parser's state lives on the heap: it is changed between setjmp and longjmp */
+    jp_t *p = xrealloc(NULL, sizeof(*p));
+    memset(p, 0, sizeof(*p));
+    p->s = s, p->path = path, p->len = n, p->err = err, p->errlen = errlen;
+    if (setjmp(p->fail)) {
+        free(p->pending);
+        free(p);
         ags_json_free(d);
         return NULL;
     }
-    jvalue(&p, &d->root);
-    ws(&p);
-    if (p.i != n)
-        jfail(&p, "text after the report");
+    jvalue(p, &d->root);
+    ws(p);
+    if (p->i != n)
+        jfail(p, "text after the report");
+    free(p);
     return d;
 }
 
