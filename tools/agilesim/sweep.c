@@ -121,15 +121,13 @@ static void xml_text(FILE *f, const char *s)
     }
 }
 
-/* "a=1, b=10M" for a point's values (all parameters, or all but `skip`) */
-static void point_params(const grid_t *g, const point_t *p, size_t skip, char *buf, size_t len)
+/* "a=1, b=10M": a point's values */
+static void point_params(const grid_t *g, const point_t *p, char *buf, size_t len)
 {
     size_t n = 0;
     buf[0] = 0;
-    for (size_t k = 0; k < g->nparams; k++)
-        if (k != skip && n < len)
-            n += (size_t)snprintf(buf + n, len - n, "%s%s=%s", n ? ", " : "", g->params[k].name,
-                                  g->params[k].vals[p->vi[k]]);
+    for (size_t k = 0; k < g->nparams && n < len; k++)
+        n += (size_t)snprintf(buf + n, len - n, "%s%s=%s", n ? ", " : "", g->params[k].name, g->params[k].vals[p->vi[k]]);
 }
 
 /* The point's JSON file and its log */
@@ -1253,7 +1251,7 @@ static int sweep(sweep_t *sw, int argc, char **argv, const char *cmdline)
         p->pid = 0;
         running--;
         char params[512], log[PATH_MAX + 32];
-        point_params(g, p, (size_t)-1, params, sizeof(params));
+        point_params(g, p, params, sizeof(params));
         point_path(g, i, "log", log, sizeof(log));
         if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
             p->done = 1;
