@@ -1,5 +1,6 @@
 /* agilesim — command-line tool: dispatch, convert, info, record. The only place that prints or
- * exits. Options are in options.c, compare/run in run.c, the recorder in record.c.
+ * exits. Options are in options.c, compare/run in run.c, the recorder in record.c, diff in
+ * diff.c, sweep and merge in sweep.c (JSON reading in json.c).
  * Model notes: none. */
 #define _DEFAULT_SOURCE /* realpath */
 #include "cli.h"
