@@ -80,6 +80,8 @@ extern const char ags_cli_sweep_help[], ags_cli_merge_help[];
 /* diff.c: agilesim diff A.json B.json (argv: the two paths) */
 int ags_cli_diff(int argc, char **argv);
 int ags_cli_workload_exists(const char *name);
+/* Add the default inputs: every built-in workload but the stress tests ("suite") */
+void ags_cli_add_suite(ags_cli_opts_t *o);
 
 /* outfile.c: outputs that are never left half-written */
 enum { AGS_OUT_FILE = 0, AGS_OUT_THROUGH = 1, AGS_OUT_STDOUT = 2 };

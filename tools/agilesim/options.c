@@ -194,6 +194,20 @@ static int parse_onoff(const char *v)
 
 /* ------------------------------------------------------------------ the CLI's own options */
 
+void ags_cli_add_suite(ags_cli_opts_t *o)
+{
+    size_t n;
+    const ags_workload_info_t *l = ags_workload_list(&n);
+    for (size_t k = 0; k < n; k++) {
+        if (l[k].stress) /* stress tests run only when named */
+            continue;
+        if (o->ninputs == AGS_CLI_MAX_INPUTS)
+            ags_cli_die(EXIT_USAGE, "too many inputs (at most %d)", AGS_CLI_MAX_INPUTS);
+        o->is_trace[o->ninputs] = 0;
+        o->inputs[o->ninputs++] = l[k].name;
+    }
+}
+
 static void add_workloads(ags_cli_opts_t *o, const char *list)
 {
     const char *p = list;
@@ -209,15 +223,8 @@ static void add_workloads(ags_cli_opts_t *o, const char *list)
         name[len] = 0;
         size_t n;
         const ags_workload_info_t *l = ags_workload_list(&n);
-        if (!strcmp(name, "suite")) { /* the default set: every workload but the stress tests */
-            for (size_t k = 0; k < n; k++) {
-                if (l[k].stress)
-                    continue;
-                if (o->ninputs == AGS_CLI_MAX_INPUTS)
-                    ags_cli_die(EXIT_USAGE, "too many inputs (at most %d)", AGS_CLI_MAX_INPUTS);
-                o->is_trace[o->ninputs] = 0;
-                o->inputs[o->ninputs++] = l[k].name;
-            }
+        if (!strcmp(name, "suite")) {
+            ags_cli_add_suite(o);
             p += len + (c != NULL);
             continue;
         }

@@ -287,13 +287,8 @@ static void input_config(const ags_cli_opts_t *o, int trace, ags_config_t *cfg, 
 int ags_cli_run(ags_cli_opts_t *o)
 {
     char err[256];
-    if (!o->ninputs) {
-        size_t n;
-        const ags_workload_info_t *l = ags_workload_list(&n);
-        for (size_t i = 0; i < n && o->ninputs < AGS_CLI_MAX_INPUTS; i++)
-            if (!l[i].stress) /* stress tests run only when named */
-                o->inputs[o->ninputs++] = l[i].name;
-    }
+    if (!o->ninputs)
+        ags_cli_add_suite(o);
     /* every input and option is checked before anything is simulated */
     int stdin_inputs = 0;
     for (size_t i = 0; i < o->ninputs; i++) {

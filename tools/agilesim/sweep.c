@@ -1074,13 +1074,8 @@ static int sweep(sweep_t *sw, int argc, char **argv, const char *cmdline)
             char *one[] = { "agilesim", "compare", opt, g->params[k].vals[j], NULL };
             ags_cli_parse(&t, 4, one, 2, &rest);
         }
-    if (!o.ninputs) { /* compare's default: the suite without the stress tests */
-        size_t n;
-        const ags_workload_info_t *l = ags_workload_list(&n);
-        for (size_t i = 0; i < n && o.ninputs < AGS_CLI_MAX_INPUTS; i++)
-            if (!l[i].stress)
-                o.is_trace[o.ninputs] = 0, o.inputs[o.ninputs++] = l[i].name;
-    }
+    if (!o.ninputs) /* compare's default */
+        ags_cli_add_suite(&o);
     char **input_words = sw->input_words = xmalloc(o.ninputs * 2 * sizeof(char *));
     sw->ninput_words = o.ninputs;
     g->inputs = xmalloc(o.ninputs * sizeof(char *));
