@@ -1,7 +1,9 @@
 /* Model notes: tags only, exact LRU, fills into every level on a miss (inclusive), no
  * back-invalidation of inner levels on an LLC eviction, no prefetchers, no write-back traffic,
  * no coherence. Walk references and data references share it. Tags are 32 bits of the line
- * number above the set index (lines of host-physical addresses below 2^(32+set bits+6)). */
+ * number above the set index (lines of host-physical addresses below 2^(32+set bits+6)). A set is
+ * searched four ways per SSE2 compare and reordered four ways per step (scalar without SSE2); the
+ * order, and so every hit, is that of the MRU-first list. */
 #include "hw/cache.h"
 #include <stdlib.h>
 #include <string.h>
@@ -10,13 +12,17 @@ static int level_init(ags_clevel_t *l, ags_geom_t g)
 {
     uint32_t sets = g.entries / g.ways;
     l->ways = g.ways;
+    l->nvec = (g.ways + 3) / 4;
+    l->stride = 4 * l->nvec;
+    l->waymask = g.ways == 64 ? ~0ULL : (1ULL << g.ways) - 1;
     l->set_mask = sets - 1;
     l->set_bits = (uint32_t)__builtin_ctz(sets);
-    size_t bytes = ((size_t)g.entries * sizeof(uint32_t) + 63) & ~(size_t)63;
+    /* whole host cache lines, and 48 bytes of slack: a lookup reads 16 ways of every set */
+    size_t bytes = ((size_t)sets * l->stride * sizeof(uint32_t) + 48 + 63) & ~(size_t)63;
     l->tag = aligned_alloc(64, bytes); /* a set of 16 ways is one host cache line */
     if (!l->tag)
         return -1;
-    memset(l->tag, 0xff, (size_t)g.entries * sizeof(uint32_t));
+    memset(l->tag, 0xff, bytes);
     return 0;
 }
 

@@ -5,13 +5,22 @@
 
 #include <stdint.h>
 #include "agilesim/config.h"
+/* SSE2 set code unless AGS_CACHE_SCALAR asks for the portable loops (a test builds both) */
+#if defined(__SSE2__) && !defined(AGS_CACHE_SCALAR)
+#define AGS_CACHE_SSE2 1
+#include <emmintrin.h>
+#endif
 
 #define AGS_CACHE_INVALID 0xffffffffu
 
-/* One level: 32-bit tags (line >> set bits), MRU-first per set, exact LRU. */
+/* One level: 32-bit tags (line >> set bits), MRU-first per set, exact LRU. A set occupies
+ * `stride` tags (ways rounded up to a multiple of 4, so that it is whole 16-byte vectors, 16-byte
+ * aligned); the padding ways never match (`waymask`) and never move. */
 typedef struct {
     uint32_t *tag;
     uint32_t set_mask, set_bits, ways;
+    uint32_t stride, nvec;  /* tags per set (4 * nvec), 16-byte vectors per set */
+    uint64_t waymask;       /* bit w set for every real way w */
 } ags_clevel_t;
 
 typedef struct {
@@ -23,28 +32,107 @@ typedef struct {
 int ags_cache_init(ags_cache_t *c, const ags_config_t *cfg);
 void ags_cache_fini(ags_cache_t *c);
 
+static inline uint32_t *ags_clevel_set(const ags_clevel_t *l, uint64_t line)
+{
+    return l->tag + (size_t)(line & l->set_mask) * l->stride;
+}
+
+#ifdef AGS_CACHE_SSE2
+/* The ways of 16 (from way 4 * v0) that hold tag, as bits. Reads 16 ways: a set of fewer has
+ * padding, and the tag array 48 bytes of slack after its last set. */
+static inline uint64_t ags_clevel_match16(const uint32_t *t, __m128i k)
+{
+    const __m128i *p = (const __m128i *)(const void *)t;
+    __m128i e0 = _mm_cmpeq_epi32(_mm_load_si128(p), k), e1 = _mm_cmpeq_epi32(_mm_load_si128(p + 1), k);
+    __m128i e2 = _mm_cmpeq_epi32(_mm_load_si128(p + 2), k), e3 = _mm_cmpeq_epi32(_mm_load_si128(p + 3), k);
+    __m128i b = _mm_packs_epi16(_mm_packs_epi32(e0, e1), _mm_packs_epi32(e2, e3));
+    return (uint64_t)(unsigned)_mm_movemask_epi8(b);
+}
+
+/* The way holding tag in set t, or -1: 16 ways per step, without branches. */
+static inline int ags_clevel_find(const ags_clevel_t *l, const uint32_t *t, uint32_t tag)
+{
+    __m128i k = _mm_set1_epi32((int)tag);
+    uint64_t bits = ags_clevel_match16(t, k);
+    for (uint32_t v = 4; v < l->nvec; v += 4)
+        bits |= ags_clevel_match16(t + 4 * v, k) << (4 * v);
+    bits &= l->waymask;
+    return bits ? __builtin_ctzll(bits) : -1;
+}
+
+/* Move way i to the front with tag (ways 0..i-1 move back one; ways after i stay): four ways per
+ * step, and only the vectors up to way i. */
+static inline void ags_clevel_promote(const ags_clevel_t *l, uint32_t *t, uint32_t tag, uint32_t i)
+{
+    (void)l;
+    const __m128i lim = _mm_set1_epi32((int)i);
+    __m128i idx = _mm_setr_epi32(0, 1, 2, 3), prev = _mm_setzero_si128();
+    for (uint32_t v = 0; v <= i / 4; v++) {
+        __m128i *p = (__m128i *)(void *)(t + 4 * v);
+        __m128i cur = _mm_load_si128(p);
+        __m128i sh = _mm_or_si128(_mm_slli_si128(cur, 4), _mm_srli_si128(prev, 12));
+        __m128i keep = _mm_cmpgt_epi32(idx, lim); /* ways after i (indices < 2^31) */
+        _mm_store_si128(p, _mm_or_si128(_mm_and_si128(keep, cur), _mm_andnot_si128(keep, sh)));
+        prev = cur;
+        idx = _mm_add_epi32(idx, _mm_set1_epi32(4));
+    }
+    t[0] = tag;
+}
+
+/* Insert tag at the front: every way moves back one, the last leaves (into the padding, which
+ * no lookup sees). */
+static inline void ags_clevel_rotate(const ags_clevel_t *l, uint32_t *t, uint32_t tag)
+{
+    __m128i prev = _mm_slli_si128(_mm_cvtsi32_si128((int)tag), 12);
+    for (uint32_t v = 0; v < l->nvec; v++) {
+        __m128i *p = (__m128i *)(void *)(t + 4 * v);
+        __m128i cur = _mm_load_si128(p);
+        _mm_store_si128(p, _mm_or_si128(_mm_slli_si128(cur, 4), _mm_srli_si128(prev, 12)));
+        prev = cur;
+    }
+}
+#else
+static inline void ags_clevel_rotate(const ags_clevel_t *l, uint32_t *t, uint32_t tag)
+{
+    for (uint32_t j = l->ways - 1; j > 0; j--)
+        t[j] = t[j - 1];
+    t[0] = tag;
+}
+
+static inline int ags_clevel_find(const ags_clevel_t *l, const uint32_t *t, uint32_t tag)
+{
+    for (uint32_t i = 0; i < l->ways; i++)
+        if (t[i] == tag)
+            return (int)i;
+    return -1;
+}
+
+static inline void ags_clevel_promote(const ags_clevel_t *l, uint32_t *t, uint32_t tag, uint32_t i)
+{
+    (void)l;
+    for (uint32_t j = i; j > 0; j--)
+        t[j] = t[j - 1];
+    t[0] = tag;
+}
+#endif
+
 static inline int ags_clevel_lookup(ags_clevel_t *l, uint64_t line)
 {
-    uint32_t *t = l->tag + (size_t)(line & l->set_mask) * l->ways;
+    uint32_t *t = ags_clevel_set(l, line);
     uint32_t tag = (uint32_t)(line >> l->set_bits);
     if (t[0] == tag)
         return 1;
-    for (uint32_t i = 1; i < l->ways; i++)
-        if (t[i] == tag) {
-            for (uint32_t j = i; j > 0; j--)
-                t[j] = t[j - 1];
-            t[0] = tag;
-            return 1;
-        }
-    return 0;
+    int i = ags_clevel_find(l, t, tag);
+    if (i < 0)
+        return 0;
+    ags_clevel_promote(l, t, tag, (uint32_t)i);
+    return 1;
 }
 
+/* Insert a line that is not in the level: the LRU way leaves. */
 static inline void ags_clevel_insert(ags_clevel_t *l, uint64_t line)
 {
-    uint32_t *t = l->tag + (size_t)(line & l->set_mask) * l->ways;
-    for (uint32_t j = l->ways - 1; j > 0; j--)
-        t[j] = t[j - 1];
-    t[0] = (uint32_t)(line >> l->set_bits);
+    ags_clevel_rotate(l, ags_clevel_set(l, line), (uint32_t)(line >> l->set_bits));
 }
 
 /* Access one line (hpa >> line_shift); returns where it hit: 1 = L1, 2 = L2, 3 = LLC, 4 = DRAM.
@@ -72,7 +160,7 @@ static inline unsigned ags_cache_access(ags_cache_t *c, uint64_t hpa)
 static inline void ags_cache_prefetch(const ags_cache_t *c, uint64_t line)
 {
     for (unsigned i = 0; i < 3; i++)
-        __builtin_prefetch(c->lvl[i].tag + (size_t)(line & c->lvl[i].set_mask) * c->lvl[i].ways, 1, 3);
+        __builtin_prefetch(ags_clevel_set(&c->lvl[i], line), 1, 3);
 }
 
 #endif

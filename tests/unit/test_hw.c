@@ -86,6 +86,77 @@ static void test_cache(void)
     ags_cache_fini(&c);
 }
 
+/* The reference LRU for test_cache_lru: one level as a plain MRU-first list per set. */
+typedef struct {
+    uint64_t *t; /* line + 1 (0: empty), ways per set */
+    uint32_t sets, ways;
+} ref_level_t;
+
+static int ref_access(ref_level_t *r, uint64_t line, int fill)
+{
+    uint64_t *t = r->t + (line & (r->sets - 1)) * r->ways;
+    uint32_t i = 0;
+    while (i < r->ways && t[i] != line + 1)
+        i++;
+    int hit = i < r->ways;
+    if (!hit && !fill)
+        return 0;
+    if (!hit)
+        i = r->ways - 1;
+    memmove(t + 1, t, i * sizeof(*t));
+    t[0] = line + 1;
+    return hit;
+}
+
+/* Property: for every geometry (1 to 64 ways, ways that are and are not a multiple of the
+ * four-way vector step), the cache model's hit levels on a random stream equal a plain
+ * MRU-first LRU's, line for line. Streams mix a hot set, a warm span and cold lines, so that
+ * every way position hits and every level evicts. */
+static void test_cache_lru(void)
+{
+    static const uint32_t ways[] = { 1, 2, 3, 4, 5, 7, 8, 12, 13, 16, 17, 24, 32, 33, 64 };
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+    for (unsigned wi = 0; wi < sizeof(ways) / sizeof(ways[0]); wi++) {
+        ags_config_t cfg;
+        ags_config_defaults(&cfg);
+        uint32_t w1 = ways[wi], w2 = ways[(wi + 3) % 15], w3 = ways[(wi + 7) % 15];
+        cfg.l1c = (ags_geom_t){ 4 * w1, w1 };
+        cfg.l2c = (ags_geom_t){ 16 * w2, w2 };
+        cfg.llc = (ags_geom_t){ 64 * w3, w3 };
+        ags_cache_t c;
+        CHECK_EQ(ags_cache_init(&c, &cfg), 0);
+        ref_level_t ref[3] = { { calloc(4 * w1, 8), 4, w1 }, { calloc(16 * w2, 8), 16, w2 },
+                               { calloc(64 * w3, 8), 64, w3 } };
+        unsigned bad = 0, seen[5] = { 0 };
+        for (unsigned n = 0; n < 200000; n++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            unsigned k = x % 8;
+            uint64_t line = k < 4 ? x % (2 * w1 * 4) : k < 7 ? x % (2 * w3 * 64) : x % (1ULL << 40);
+            unsigned want = 4;
+            for (unsigned i = 0; i < 3 && want == 4; i++)
+                if (ref_access(&ref[i], line, 0))
+                    want = i + 1;
+            for (unsigned i = 0; i + 1 < want; i++)
+                ref_access(&ref[i], line, 1);
+            if (want == 4)
+                for (unsigned i = 0; i < 3; i++)
+                    ref_access(&ref[i], line, 1);
+            unsigned got = ags_cache_access_line(&c, line);
+            seen[want]++;
+            if (got != want && bad++ < 3)
+                CHECK_EQ(got, want);
+        }
+        CHECK_EQ(bad, 0);
+        /* every level that holds more than the levels inside it was hit: the stream reached it */
+        CHECK(seen[1] && seen[4]);
+        CHECK(seen[2] || 16 * w2 <= 4 * w1);
+        CHECK(seen[3] || 64 * w3 <= 16 * w2 || 64 * w3 <= 4 * w1);
+        for (unsigned i = 0; i < 3; i++)
+            free(ref[i].t);
+        ags_cache_fini(&c);
+    }
+}
+
 /* Walk caches through the simulator: TLB off so every access walks. */
 static void test_walk_caches(void)
 {
@@ -197,6 +268,7 @@ int main(void)
     test_sa_lru();
     test_tlb();
     test_cache();
+    test_cache_lru();
     test_walk_caches();
     TEST_END();
 }
