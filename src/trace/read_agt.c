@@ -86,6 +86,8 @@ size_t ags_agt_next(ags_reader_t *r, ags_event_t *out, size_t n)
             uint64_t pa0 = r->prev_addr[0], pa1 = r->prev_addr[1];
             uint32_t pid = r->pid, tid = r->tid, picnt = r->prev_icount;
             uint16_t psize = r->prev_size;
+            const unsigned vshift = 64 - r->va_bits; /* in a local: the byte stores below may alias r */
+            ags_event_t *const o = out;
             size_t k0 = k;
             while (k < n && p < safe && *p < 0x40) {
                 uint8_t tag = *p;
@@ -120,21 +122,15 @@ size_t ags_agt_next(ags_reader_t *r, ags_event_t *out, size_t n)
                 /* the previous address is updated only once the record is known good: the
                  * checked path re-decodes a bad record from the same state */
                 uint64_t addr = (kind == AGS_ACC_IFETCH ? pa0 : pa1) + (uint64_t)agt_unzigzag(v);
-                if (!ags_canonical(addr, r->va_bits))
+                if ((uint64_t)((int64_t)(addr << vshift) >> vshift) != addr) /* not canonical */
                     goto slow;
                 if (kind == AGS_ACC_IFETCH)
                     pa0 = addr;
                 else
                     pa1 = addr;
-                ags_event_t *e = &out[k++];
-                e->type = AGS_EV_ACCESS;
-                e->kind = (uint8_t)kind;
-                e->size = size;
-                e->pid = pid;
-                e->icount = icn;
-                e->tid = tid;
-                e->addr = addr;
-                e->len = e->arg = e->arg2 = 0;
+                /* one struct store: the compiler writes it in wide stores, not field by field */
+                o[k++] = (ags_event_t){ .type = AGS_EV_ACCESS, .kind = (uint8_t)kind, .size = size, .pid = pid,
+                                        .icount = icn, .tid = tid, .addr = addr };
                 psize = size;
                 picnt = icn;
                 p = q;
