@@ -64,6 +64,8 @@ typedef struct {
 
 /* The VMA of p that holds va, or NULL. */
 ags_vma_t *ags_guest_vma_at(ags_proc_t *p, uint64_t va);
+/* The VMA holding va, or NULL and the unmapped gap [*gap_lo, *gap_hi) around va. */
+ags_vma_t *ags_guest_vma_around(ags_proc_t *p, uint64_t va, uint64_t *gap_lo, uint64_t *gap_hi);
 
 /* The oracle's functional translation of one address. */
 typedef struct {

@@ -24,6 +24,16 @@ ags_vma_t *ags_g_vma_find(ags_proc_t *p, uint64_t va)
     return i < p->nvma && p->vma[i].start <= va ? &p->vma[i] : NULL;
 }
 
+ags_vma_t *ags_guest_vma_around(ags_proc_t *p, uint64_t va, uint64_t *gap_lo, uint64_t *gap_hi)
+{
+    size_t i = vma_lower(p, va);
+    if (i < p->nvma && p->vma[i].start <= va)
+        return &p->vma[i];
+    *gap_lo = i ? p->vma[i - 1].end : 0;
+    *gap_hi = i < p->nvma ? p->vma[i].start : UINT64_MAX;
+    return NULL;
+}
+
 /* Remove [s,e) from the VMA list, splitting as needed. */
 int ags_g_vma_remove(ags_proc_t *p, uint64_t s, uint64_t e)
 {

@@ -276,8 +276,8 @@ static unsigned region_add(ags_sim_t *s, uint32_t pid, uint64_t lo, uint64_t hi,
 static __attribute__((noinline)) unsigned region_of(ags_sim_t *s, uint64_t va, int ifetch)
 {
     ags_proc_t *p = s->guest.cur;
-    ags_vma_t *v = ags_guest_vma_at(p, va);
-    uint64_t lo, hi;
+    uint64_t lo, hi, gap_lo, gap_hi;
+    ags_vma_t *v = ags_guest_vma_around(p, va, &gap_lo, &gap_hi);
     unsigned r;
     if (v) {
         lo = v->start, hi = v->end;
@@ -289,9 +289,33 @@ static __attribute__((noinline)) unsigned region_of(ags_sim_t *s, uint64_t va, i
     } else {
         lo = va & ~((1ULL << 30) - 1), hi = lo + (1ULL << 30);
         r = region_add(s, p->pid, lo, hi, 0, 1);
+        /* the cache entry covers only the unmapped part of the GiB: a VMA inside it is its own
+         * region, whatever the cache held before */
+        lo = AGS_MAX(lo, gap_lo), hi = AGS_MIN(hi, gap_hi);
     }
-    s->rgc[ifetch].pid = p->pid, s->rgc[ifetch].lo = lo, s->rgc[ifetch].hi = hi, s->rgc[ifetch].rg = r;
+    struct ags_rgc *c = s->rgc[ifetch];
+    memmove(c + 1, c, (AGS_RGC_WAYS - 1) * sizeof(*c));
+    c[0] = (struct ags_rgc){ p->pid, r, lo, hi };
     return r;
+}
+
+static inline int rgc_holds(const struct ags_rgc *c, uint32_t pid, uint64_t va)
+{
+    return c->pid == pid && va - c->lo < c->hi - c->lo;
+}
+
+/* The region of an access whose kind's most recent region does not hold it. */
+static __attribute__((noinline)) unsigned region_lookup(ags_sim_t *s, uint64_t va, uint32_t pid, int ifetch)
+{
+    struct ags_rgc *c = s->rgc[ifetch];
+    for (unsigned i = 1; i < AGS_RGC_WAYS; i++)
+        if (rgc_holds(&c[i], pid, va)) {
+            struct ags_rgc hit = c[i];
+            memmove(c + 1, c, i * sizeof(*c));
+            c[0] = hit;
+            return hit.rg;
+        }
+    return region_of(s, va, ifetch);
 }
 
 /* VM exits and VMM cycles of a slow path go to the access's region */
@@ -427,9 +451,9 @@ static inline __attribute__((always_inline)) int do_access(ags_sim_t *s, const a
     s->accesses++;
     int ifetch = ev->kind == AGS_ACC_IFETCH;
     int is_store = ev->kind >= AGS_ACC_STORE;
-    unsigned r = s->rgc[ifetch].rg;
-    if (AGS_UNLIKELY(s->rgc[ifetch].pid != ev->pid || va - s->rgc[ifetch].lo >= s->rgc[ifetch].hi - s->rgc[ifetch].lo))
-        r = region_of(s, va, ifetch);
+    unsigned r = s->rgc[ifetch][0].rg;
+    if (AGS_UNLIKELY(!rgc_holds(&s->rgc[ifetch][0], ev->pid, va)))
+        r = region_lookup(s, va, ev->pid, ifetch);
     s->cur_rg = r;
     s->rg[r].accesses++;
     int rc = translate(s, va, ifetch, is_store, check);
@@ -454,7 +478,7 @@ static int do_event(ags_sim_t *s, const ags_event_t *ev)
     rc = ags_guest_switch(&s->guest, ev->pid, &p); /* syscalls run in their process's context */
     if (rc)
         return rc;
-    s->rgc[0].lo = s->rgc[0].hi = s->rgc[1].lo = s->rgc[1].hi = 0; /* VMAs may change: look again */
+    memset(s->rgc, 0, sizeof(s->rgc)); /* VMAs may change: look again */
     s->cur_rg = 0;
     uint64_t a = ev->addr & s->va_mask, a2 = ev->arg & s->va_mask;
     if ((ev->type == AGS_EV_MMAP || ev->type == AGS_EV_MUNMAP || ev->type == AGS_EV_MPROTECT ||

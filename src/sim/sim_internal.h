@@ -58,6 +58,7 @@ typedef struct ags_cworker {
     struct ags_sim *s;
 } ags_cworker_t;
 
+#define AGS_RGC_WAYS 4  /* entries of the region cache per access kind */
 #define AGS_CQ_LEN 4096
 /* A queue entry: region << AGS_CQ_RG_SHIFT | line << 1 | walk (lines are below 2^44) */
 #define AGS_CQ_RG_SHIFT 56
@@ -93,11 +94,12 @@ struct ags_sim {
     ags_cworker_t *workers;
     unsigned nworkers;
     /* attribution by region (ags_region_stats_t): the keys and access counts; the region of the
-     * current access; a one-entry cache each for fetches and data */
+     * current access; a small MRU-first cache each for fetches and data (a program's data
+     * accesses alternate between stack, heap and mappings) */
     ags_region_stats_t rg[AGS_MAX_REGIONS];
     unsigned nrg;
     unsigned cur_rg;
-    struct { uint32_t pid; uint64_t lo, hi; unsigned rg; } rgc[2];
+    struct ags_rgc { uint32_t pid; unsigned rg; uint64_t lo, hi; } rgc[2][AGS_RGC_WAYS];
     char err[256];
 };
 

@@ -261,6 +261,38 @@ static void test_page_crossing(void)
     ags_sim_destroy(s);
 }
 
+/* Attribution by region does not depend on the order of accesses: an access outside every VMA
+ * is charged to its GiB's range, and a VMA inside that GiB stays its own region even right after
+ * such an access (the region cache once let the range's entry swallow it). */
+static void test_region_attribution(void)
+{
+    ags_config_t cfg;
+    cfg_bare(&cfg, 1u << AGS_MODE_NATIVE);
+    ags_sim_t *s = sim_new(&cfg);
+    static evs_t e;
+    const uint64_t vma = 0x10000000;
+    MMAP(&e, 1, vma, 1 << 16);
+    LOAD(&e, 1, vma);          /* the VMA */
+    LOAD(&e, 1, 0x200000);     /* outside every VMA, same GiB: the range [0, 1 GiB) */
+    LOAD(&e, 1, vma + 4096);   /* the VMA again, with the range most recent */
+    LOAD(&e, 1, 0x300000);     /* the range */
+    LOAD(&e, 1, vma + 8192);   /* the VMA */
+    sim_feed(s, &e);
+    ags_sim_finish(s);
+    size_t n;
+    const ags_region_stats_t *r = ags_sim_regions(s, &n);
+    uint64_t in_vma = 0, in_range = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (r[i].pid == 1 && !r[i].is_range && r[i].start == vma)
+            in_vma += r[i].accesses;
+        if (r[i].pid == 1 && r[i].is_range && r[i].start == 0 && r[i].end == 1ULL << 30)
+            in_range += r[i].accesses;
+    }
+    CHECK_EQ(in_vma, 3);
+    CHECK_EQ(in_range, 2);
+    ags_sim_destroy(s);
+}
+
 int main(void)
 {
     test_page_crossing();
@@ -270,5 +302,6 @@ int main(void)
     test_cache();
     test_cache_lru();
     test_walk_caches();
+    test_region_attribution();
     TEST_END();
 }
