@@ -137,7 +137,11 @@ static inline void ags_machine_cache_push(ags_sim_t *s, ags_machine_t *m, uint64
 void ags_machine_fault_walk(ags_sim_t *s, ags_machine_t *m, ags_proc_t *p, uint64_t va);
 
 /* stats.c */
-uint64_t ags_vmm_cycles_total(const ags_vmm_cycles_t *v);
+static inline uint64_t ags_vmm_cycles_total(const ags_vmm_cycles_t *v)
+{
+    return v->pt_write + v->hidden_fault + v->guest_fault + v->cr3_write + v->invlpg + v->dirty +
+           v->ept_violation + v->agile_switch + v->agile_revert + v->agile_scan + v->resync;
+}
 void ags_sim_reset_stats(ags_sim_t *s);
 void ags_sim_record_interval(ags_sim_t *s);
 

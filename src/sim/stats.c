@@ -6,12 +6,6 @@
 #include <math.h>
 #include <string.h>
 
-uint64_t ags_vmm_cycles_total(const ags_vmm_cycles_t *v)
-{
-    return v->pt_write + v->hidden_fault + v->guest_fault + v->cr3_write + v->invlpg + v->dirty +
-           v->ept_violation + v->agile_switch + v->agile_revert + v->agile_scan + v->resync;
-}
-
 /* End of the warm-up: forget every counter, keep every state (tables, TLB, caches, modes). */
 void ags_sim_reset_stats(ags_sim_t *s)
 {
