@@ -8,12 +8,13 @@ With --before OLD_AGILESIM the same rows are measured with another binary in the
 cannot run, such as --threads, are skipped) and the ratio is printed. Writes bench/results.json
 (or --out). This script only measures; it never fails on a rate.
 
-Usage: sim.py BUILD_DIR [--before OLD_AGILESIM] [--repeat N] [--out FILE]"""
+Usage: sim.py BUILD_DIR [--before OLD_AGILESIM] [--before-bench OLD_AGS_BENCH] [--repeat N] [--out FILE]"""
 import argparse, json, os, platform, resource, subprocess, sys, time
 
 ap = argparse.ArgumentParser()
 ap.add_argument("build")
 ap.add_argument("--before")
+ap.add_argument("--before-bench", help="the ags_bench of the other build: decode-only rows get a before column")
 ap.add_argument("--repeat", type=int, default=3)
 ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results.json"))
 a = ap.parse_args()
@@ -53,8 +54,8 @@ def prepare():
     return inputs
 
 
-def records(path):
-    n, secs = sh(BENCH, "decode", path).split()
+def records(path, bench=BENCH):
+    n, secs = sh(bench, "decode", path).split()
     return int(n), float(secs)
 
 
@@ -89,8 +90,10 @@ def row(name, stream, args, threads=None):
     for t in (thread_sets if threads else [None]):
         targs = list(args) + (["--threads", str(t)] if t else [])
         r = {"row": name, "stream": stream, "threads": t, "records": counts[stream]}
-        with_before = a.before and (not t or t == 1)
-        res = timed([(B, targs)] + ([(a.before, list(args))] if with_before else []))  # the old one: no --threads
+        # the other binary runs the same arguments, --threads included (a binary older than
+        # --threads fails those rows, and they show no ratio)
+        with_before = bool(a.before)
+        res = timed([(B, targs)] + ([(a.before, targs)] if with_before else []))
         (secs, err) = res[0]
         r["seconds"], r["error"] = secs, err
         r["rate_M"] = counts[stream] / secs / 1e6 if secs else None
@@ -104,10 +107,19 @@ def row(name, stream, args, threads=None):
 # decode only
 for stream in ("gups", "python"):
     if stream in inputs:
-        best = min(records(inputs[stream])[1] for _ in range(a.repeat))
-        rows.append({"row": ".agt decode only" + (" (zstd)" if inputs[stream].endswith(".zst") else " (plain)"),
-                     "stream": stream, "threads": None, "records": counts[stream], "seconds": best,
-                     "rate_M": counts[stream] / best / 1e6, "error": None})
+        benches = [BENCH] + ([a.before_bench] if a.before_bench else [])
+        secs = [[] for _ in benches]
+        for _ in range(a.repeat):  # interleaved, as timed() does
+            for i, b in enumerate(benches):
+                secs[i].append(records(inputs[stream], b)[1])
+        best = min(secs[0])
+        r = {"row": ".agt decode only" + (" (zstd)" if inputs[stream].endswith(".zst") else " (plain)"),
+             "stream": stream, "threads": None, "records": counts[stream], "seconds": best,
+             "rate_M": counts[stream] / best / 1e6, "error": None}
+        if a.before_bench:
+            r["before_seconds"] = min(secs[1])
+            r["before_rate_M"] = counts[stream] / min(secs[1]) / 1e6
+        rows.append(r)
 if "python" in inputs:
     p = inputs["python"]
     row("python3 trace: run --mode native --caches off", "python", ["run", p, "--mode", "native", "--caches", "off"])
