@@ -46,7 +46,7 @@ static void *worker_main(void *arg)
     for (;;) {
         ags_machine_t *m = NULL;
         for (unsigned i = w->idx; w->stride && i < s->nm && !m; i += w->stride)
-            if (s->m[i]->job)
+            if (s->m[i]->job && !s->m[i]->job_taken)
                 m = s->m[i];
         if (!m) {
             if (w->quit)
@@ -56,24 +56,44 @@ static void *worker_main(void *arg)
         }
         const uint64_t *q = m->job;
         unsigned n = m->jobn;
+        m->job_taken = 1;
         pthread_mutex_unlock(&w->mu);
         replay(&s->cfg, m, q, n);
         pthread_mutex_lock(&w->mu);
         m->job = NULL;
+        m->job_taken = 0;
         pthread_cond_broadcast(&w->cv_done);
     }
     pthread_mutex_unlock(&w->mu);
     return NULL;
 }
 
-/* Wait until m's worker has replayed what it was handed. */
-static void wait_job(ags_machine_t *m)
+/* Until what m's worker was handed is replayed: replayed here if the worker has not started it
+ * (it is busy with other machines: the translating thread helps instead of waiting), else waited
+ * for. Either way m's buffers are replayed one after the other, in order. Called and returns with
+ * w->mu held. */
+static void settle_job(const ags_config_t *cfg, ags_machine_t *m)
 {
     ags_cworker_t *w = m->worker;
-    pthread_mutex_lock(&w->mu);
+    if (m->job && !m->job_taken) {
+        const uint64_t *q = m->job;
+        unsigned n = m->jobn;
+        m->job_taken = 1;
+        pthread_mutex_unlock(&w->mu);
+        replay(cfg, m, q, n);
+        pthread_mutex_lock(&w->mu);
+        m->job = NULL;
+        m->job_taken = 0;
+    }
     while (m->job)
         pthread_cond_wait(&w->cv_done, &w->mu);
-    pthread_mutex_unlock(&w->mu);
+}
+
+static void wait_job(const ags_config_t *cfg, ags_machine_t *m)
+{
+    pthread_mutex_lock(&m->worker->mu);
+    settle_job(cfg, m);
+    pthread_mutex_unlock(&m->worker->mu);
 }
 
 /* The queue is full: replay it here, or hand it to m's worker and fill the other buffer. */
@@ -86,8 +106,7 @@ void ags_machine_cache_drain(ags_sim_t *s, ags_machine_t *m)
     }
     ags_cworker_t *w = m->worker;
     pthread_mutex_lock(&w->mu);
-    while (m->job) /* the other buffer is still being replayed */
-        pthread_cond_wait(&w->cv_done, &w->mu);
+    settle_job(&s->cfg, m); /* the other buffer */
     m->job = m->cq;
     m->jobn = m->cqn;
     pthread_cond_signal(&w->cv_job);
@@ -103,7 +122,7 @@ void ags_sim_cache_sync(ags_sim_t *s)
     for (unsigned i = 0; i < s->nm; i++) {
         ags_machine_t *m = s->m[i];
         if (m->worker)
-            wait_job(m);
+            wait_job(&s->cfg, m);
         if (m->cqn)
             replay(&s->cfg, m, m->cq, m->cqn);
         m->cqn = 0;

@@ -38,6 +38,8 @@ typedef struct {
      * what replays add up; both written by whoever replays, folded in by ags_sim_cache_sync. */
     const uint64_t *job;
     unsigned jobn;
+    int job_taken;          /* a thread is replaying job: the worker, or the translating thread
+                             * that found it not yet started when it needed the buffer back */
     struct ags_cworker *worker;
     uint64_t acc_cycles, acc_hits[5];
     struct { uint64_t walks, walk_refs, walk_cycles, vm_exits, vmm_cycles, walks_full_shadow; } rg[AGS_MAX_REGIONS];
