@@ -130,6 +130,9 @@ const ags_region_stats_t *ags_sim_regions(const ags_sim_t *sim, size_t *n);
  * caller's thread translates. Results are identical for every n. Call between ags_sim_run calls;
  * returns AGS_E_NOMEM if a thread could not be started (the run goes on with fewer). */
 int ags_sim_set_threads(ags_sim_t *sim, unsigned n);
+/* The worker threads the simulator runs now (0 with caches off or fixed walk latencies: nothing to
+ * replay). A caller with threads to spare can use them, e.g. to read its input ahead. */
+unsigned ags_sim_worker_threads(const ags_sim_t *sim);
 
 /* A flag the caller sets (from a signal handler, say) to stop inside a long event: a fork, exit
  * or range change over many page tables returns AGS_E_INTR at its next table. The run's state

@@ -735,6 +735,8 @@ int ags_sim_set_threads(ags_sim_t *s, unsigned n)
     return ags_sim_workers_start(s, w);
 }
 
+unsigned ags_sim_worker_threads(const ags_sim_t *s) { return s->nworkers; }
+
 _Static_assert(AGS_MEMLIMIT_RLIMIT_AS == AGS_MEM_CUT_RLIMIT_AS && AGS_MEMLIMIT_COMMIT == AGS_MEM_CUT_COMMIT &&
                    AGS_MEMLIMIT_MMAP == AGS_MEM_CUT_MMAP && AGS_MEMLIMIT_NONE == AGS_MEM_CUT_NONE,
                "public and private memory-limit codes agree");

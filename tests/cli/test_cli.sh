@@ -331,6 +331,32 @@ key = lambda x: (x['runs'], x['config'], x['intervals'])
 print(key(d[0]) == key(d[1]) == key(d[2]))" "$T/th1.json" "$T/th2.json" "$T/th5.json")" True
 check_bad "--threads" compare gups --threads 0
 
+# --- read-ahead (a thread beyond the cache workers, here with caches off, decodes the next batch
+# while the simulator runs this one): the same results and the same error for a truncated trace
+# as reading in the loop, and SIGTERM still stops the run with its statistics
+"$B" convert mixed "$T/ra.agt" --accesses 600k --quiet
+for t in 1 2; do
+  "$B" compare "$T/ra.agt" --caches off --interval 100000 --threads $t --quiet --json "$T/ra$t.json" > /dev/null || no "read-ahead --threads $t"
+done
+expect "read-ahead: the same JSON" "$(python3 -c "
+import json, sys
+d = [json.load(open(sys.argv[i])) for i in (1, 2)]
+key = lambda x: (x['runs'], x['config'], x['intervals'])
+print(key(d[0]) == key(d[1]) and d[0]['runs'][0]['accesses'] == 600000)" "$T/ra1.json" "$T/ra2.json")" True
+head -c 300000 "$T/ra.agt" > "$T/ra-cut.agt"
+for t in 1 2; do
+  "$B" run --mode native --caches off "$T/ra-cut.agt" --threads $t --quiet > /dev/null 2> "$T/racut$t.err"
+  echo "exit $?" >> "$T/racut$t.err"
+done
+grep -q "ra-cut.agt: truncated" "$T/racut2.err" && cmp -s "$T/racut1.err" "$T/racut2.err" && ok || no "read-ahead: truncated trace: $(cat "$T/racut1.err" "$T/racut2.err")"
+"$B" compare gups --accesses 2000M --warmup 0 --caches off --threads 2 --quiet --json "$T/ra-sig.json" > /dev/null 2>&1 &
+pid=$!
+sleep 1
+kill -TERM $pid
+wait $pid; rc=$?
+expect "read-ahead: SIGTERM exit code" "$rc" 130
+expect "read-ahead: SIGTERM statistics" "$(json "$T/ra-sig.json" "all(r['interrupted'] and 0 < r['accesses'] < 2000000000 for r in d['runs'])")" True
+
 # --- attribution by region (issue 16): every run's regions add up to its totals, every walk belongs
 # to an access's region (none to "no-access"), and --by region|process print their tables
 "$B" compare mixed compile --accesses 1M --quiet --json "$T/rg.json" --by region > "$T/rg.txt"; expect "--by region exit" $? 0

@@ -4,6 +4,7 @@
 #define AGS_CLI_H
 
 #include "agilesim/agilesim.h"
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 
@@ -114,6 +115,37 @@ typedef struct {
 int ags_cli_source_open(const ags_cli_opts_t *o, size_t i, uint64_t accesses, ags_cli_source_t *src);
 size_t ags_cli_source_next(ags_cli_source_t *src, ags_event_t *buf, size_t n, const char **err);
 void ags_cli_source_close(ags_cli_source_t *src);
+/* 1 if src's batches can be read ahead on a thread (a regular file or a built-in workload: no read
+ * that may wait indefinitely) */
+int ags_cli_source_can_read_ahead(const ags_cli_source_t *src);
+
+/* ahead.c: the next batch decoded on its own thread while the current one is simulated */
+#define AGS_CLI_BATCH 4096
+/* a read-ahead slot: large, since each hand-over between the threads costs a wake-up (tens of
+ * microseconds in a VM); 4,096-event slots made a one-mode run slower, not faster */
+#define AGS_CLI_AHEAD_BATCH 65536
+typedef struct {
+    ags_cli_source_t *src;
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    ags_event_t *buf[2];
+    size_t n[2];
+    const char *err[2];
+    uint64_t done[2], total[2];     /* the reader's progress (bytes) after each slot's batch */
+    int ready[2];                   /* slot filled (and not yet given back) */
+    int held;                       /* the slot the simulator is using, or -1 */
+    unsigned next;                  /* the slot of the next batch */
+    int quit, running;
+    uint64_t cur_done, cur_total;   /* the progress of the batch last returned */
+} ags_cli_ahead_t;
+/* 0, or -1 if the thread could not be started (read synchronously then) */
+int ags_cli_ahead_start(ags_cli_ahead_t *a, ags_cli_source_t *src);
+/* The next batch in *batch (valid until the next call); 0 at the end, on an error (*err set, as
+ * ags_cli_source_next) or when ags_cli_stop is set. */
+size_t ags_cli_ahead_next(ags_cli_ahead_t *a, ags_event_t **batch, const char **err);
+/* Stop and join the thread; src is the caller's again. */
+void ags_cli_ahead_stop(ags_cli_ahead_t *a);
 
 /* record_vg.c: agilesim record with agilesim's Valgrind tool */
 typedef struct {

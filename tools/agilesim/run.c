@@ -131,6 +131,15 @@ size_t ags_cli_source_next(ags_cli_source_t *src, ags_event_t *buf, size_t n, co
     return k;
 }
 
+int ags_cli_source_can_read_ahead(const ags_cli_source_t *src)
+{
+    if (src->w)
+        return 1;
+    uint64_t done, total;
+    ags_reader_progress(src->r, &done, &total);
+    return src->live_pid <= 0 && total > 0; /* a size is known only for a regular file */
+}
+
 void ags_cli_source_close(ags_cli_source_t *src)
 {
     ags_workload_destroy(src->w);
@@ -340,7 +349,7 @@ int ags_cli_run(ags_cli_opts_t *o)
     ags_run_intervals_t *ivs = calloc(o->ninputs, sizeof(ags_run_intervals_t));
     ags_interval_t **ivcopies = calloc(o->ninputs, sizeof(ags_interval_t *));
     ags_region_stats_t **rgcopies = calloc(o->ninputs, sizeof(ags_region_stats_t *));
-    ags_event_t *buf = malloc(4096 * sizeof(ags_event_t));
+    ags_event_t *buf = malloc(AGS_CLI_BATCH * sizeof(ags_event_t));
     if (!runs || !ivs || !buf || !ivcopies || !rgcopies)
         ags_cli_die(1, "out of memory");
     size_t nruns = 0, nivs = 0;
@@ -364,7 +373,8 @@ int ags_cli_run(ags_cli_opts_t *o)
         }
         ags_sim_set_stop(sim, &ags_cli_stop);
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        if (ags_sim_set_threads(sim, o->threads ? o->threads : (unsigned)(cores > 0 ? cores : 1)) && !o->quiet)
+        unsigned threads = o->threads ? o->threads : (unsigned)(cores > 0 ? cores : 1);
+        if (ags_sim_set_threads(sim, threads) && !o->quiet)
             fprintf(stderr, "agilesim: note: could not start every thread of --threads; running with fewer\n");
         if (wi == 0 && !o->quiet) {
             ags_sim_memory_t sm;
@@ -388,8 +398,15 @@ int ags_cli_run(ags_cli_opts_t *o)
         size_t n;
         unsigned batches = 0;
         const char *rerr = NULL;
-        while (!ags_cli_stop && (n = ags_cli_source_next(&src, buf, 4096, &rerr)) > 0) {
-            rc = ags_sim_run(sim, buf, n);
+        /* with a thread to spare (--threads beyond the cache workers), the next batch is decoded
+         * while this one is simulated; a third thread on two cores made caches-on runs slower */
+        ags_cli_ahead_t ahead;
+        int use_ahead = threads > 1 + ags_sim_worker_threads(sim) && ags_cli_source_can_read_ahead(&src) &&
+                        !ags_cli_ahead_start(&ahead, &src);
+        ags_event_t *batch = buf;
+        while (!ags_cli_stop && (n = use_ahead ? ags_cli_ahead_next(&ahead, &batch, &rerr)
+                                               : ags_cli_source_next(&src, buf, AGS_CLI_BATCH, &rerr)) > 0) {
+            rc = ags_sim_run(sim, batch, n);
             if (rc == AGS_SIM_DONE) /* the counted length was reached */
                 break;
             if (rc == AGS_E_INTR && ags_cli_stop) /* a signal inside a long event */
@@ -419,7 +436,10 @@ int ags_cli_run(ags_cli_opts_t *o)
                     double rate = (double)done / (t - t0), pct = 0;
                     if (trace) {
                         uint64_t d, tot;
-                        ags_reader_progress(src.r, &d, &tot);
+                        if (use_ahead)
+                            d = ahead.cur_done, tot = ahead.cur_total;
+                        else
+                            ags_reader_progress(src.r, &d, &tot);
                         pct = tot ? 100.0 * (double)d / (double)tot : 0;
                     } else if (total) {
                         pct = 100.0 * (double)done / (double)total;
@@ -430,6 +450,8 @@ int ags_cli_run(ags_cli_opts_t *o)
                 }
             }
         }
+        if (use_ahead)
+            ags_cli_ahead_stop(&ahead); /* src is this thread's again */
         if (!status && rerr && !ags_cli_stop) {
             fputs(progress ? "\r\033[K" : "", stderr);
             fprintf(stderr, "agilesim: %s\n", rerr);
