@@ -1,7 +1,10 @@
-/* Read-ahead: the next batch of events is decoded (or generated) on a thread of its own while the
- * simulator runs the current one. Two slots of AGS_CLI_AHEAD_BATCH events: the producer fills one while
- * the consumer holds the other. The batches are exactly those the synchronous loop would read, so
- * results do not change.
+/* Read-ahead: the next events are decoded (or generated) on a thread of its own while the
+ * simulator runs the current ones. Two slots of AGS_CLI_AHEAD_BATCH events: the producer fills one
+ * while the consumer holds the other. The events are exactly those the synchronous loop would
+ * read, so results do not change.
+ *
+ * The simulator still gets batches of AGS_CLI_BATCH (a slot is handed out a batch at a time), so
+ * every per-batch check of the run loop (memory budget, progress, stop) keeps its granularity.
  *
  * Used only for inputs whose reads cannot block indefinitely (regular files, built-in workloads):
  * the producer blocks every signal, so a read waiting on a pipe could not be interrupted by
@@ -78,6 +81,12 @@ int ags_cli_ahead_start(ags_cli_ahead_t *a, ags_cli_source_t *src)
 size_t ags_cli_ahead_next(ags_cli_ahead_t *a, ags_event_t **batch, const char **err)
 {
     *err = NULL;
+    if (a->held >= 0 && a->off < a->n[a->held]) { /* the rest of the slot, a batch at a time */
+        size_t k = a->n[a->held] - a->off < AGS_CLI_BATCH ? a->n[a->held] - a->off : AGS_CLI_BATCH;
+        *batch = a->buf[a->held] + a->off;
+        a->off += k;
+        return k;
+    }
     pthread_mutex_lock(&a->mu);
     if (a->held >= 0) { /* the batch the simulator has finished with goes back to the producer */
         a->ready[a->held] = 0;
@@ -97,12 +106,13 @@ size_t ags_cli_ahead_next(ags_cli_ahead_t *a, ags_event_t **batch, const char **
     }
     size_t n = 0;
     if (a->ready[slot]) {
-        n = a->n[slot];
-        *err = a->err[slot];
+        n = a->n[slot] < AGS_CLI_BATCH ? a->n[slot] : AGS_CLI_BATCH;
+        *err = n ? NULL : a->err[slot];
         *batch = a->buf[slot];
         a->cur_done = a->done[slot];
         a->cur_total = a->total[slot];
         a->held = (int)slot;
+        a->off = n;
         a->next = slot ^ 1;
     }
     pthread_mutex_unlock(&a->mu);

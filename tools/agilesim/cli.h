@@ -135,14 +135,15 @@ typedef struct {
     uint64_t done[2], total[2];     /* the reader's progress (bytes) after each slot's batch */
     int ready[2];                   /* slot filled (and not yet given back) */
     int held;                       /* the slot the simulator is using, or -1 */
+    size_t off;                     /* events of the held slot handed out so far */
     unsigned next;                  /* the slot of the next batch */
     int quit, running;
     uint64_t cur_done, cur_total;   /* the progress of the batch last returned */
 } ags_cli_ahead_t;
 /* 0, or -1 if the thread could not be started (read synchronously then) */
 int ags_cli_ahead_start(ags_cli_ahead_t *a, ags_cli_source_t *src);
-/* The next batch in *batch (valid until the next call); 0 at the end, on an error (*err set, as
- * ags_cli_source_next) or when ags_cli_stop is set. */
+/* The next batch (at most AGS_CLI_BATCH events) in *batch, valid until the next call; 0 at the
+ * end, on an error (*err set, as ags_cli_source_next) or when ags_cli_stop is set. */
 size_t ags_cli_ahead_next(ags_cli_ahead_t *a, ags_event_t **batch, const char **err);
 /* Stop and join the thread; src is the caller's again. */
 void ags_cli_ahead_stop(ags_cli_ahead_t *a);
