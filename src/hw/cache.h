@@ -38,8 +38,9 @@ static inline uint32_t *ags_clevel_set(const ags_clevel_t *l, uint64_t line)
 }
 
 #ifdef AGS_CACHE_SSE2
-/* The ways of 16 (from way 4 * v0) that hold tag, as bits. Reads 16 ways: a set of fewer has
- * padding, and the tag array 48 bytes of slack after its last set. */
+/* Which of the 16 ways from t hold the tag k, as bits. Always reads 16 ways: a smaller set is
+ * followed by its padding or the next set (masked off by the caller's waymask), and the tag
+ * array has 48 bytes of slack after its last set. */
 static inline uint64_t ags_clevel_match16(const uint32_t *t, __m128i k)
 {
     const __m128i *p = (const __m128i *)(const void *)t;
