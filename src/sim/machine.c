@@ -331,15 +331,18 @@ int ags_machine_create(ags_sim_t *s, ags_mode_t mode, unsigned index, ags_machin
     m->mode = mode;
     m->bit = ags_tlbe_machine(index);
     if (ags_walker_init(&m->walker, &s->cfg, s->mem, &s->ept, mode == AGS_MODE_NATIVE) ||
-        ags_cache_init(&m->cache, &s->cfg) || !(m->cqbuf[0] = malloc(2 * AGS_CQ_LEN * sizeof(uint64_t)))) {
+        ags_cache_init(&m->cache, &s->cfg) || !(m->cqbuf[0] = malloc(2 * AGS_CQ_LEN * sizeof(uint64_t))) ||
+        !(m->l1_mru = malloc(((size_t)m->cache.lvl[0].set_mask + 1) * sizeof(uint64_t)))) {
         ags_walker_fini(&m->walker);
         ags_cache_fini(&m->cache);
+        free(m->cqbuf[0]);
         free(m);
         return AGS_E_NOMEM;
     }
     m->cqbuf[1] = m->cqbuf[0] + AGS_CQ_LEN;
     m->cq = m->cqbuf[0];
-    m->last_line = UINT64_MAX; /* no line: lines are below 2^58 */
+    m->l1_set_mask = m->cache.lvl[0].set_mask;
+    memset(m->l1_mru, 0xff, (m->l1_set_mask + 1) * sizeof(uint64_t)); /* no line: lines are below 2^55 */
     if (mode == AGS_MODE_SHADOW || mode == AGS_MODE_AGILE) {
         m->has_vmm = 1;
         if (ags_vmm_init(&m->vmm, &s->cfg, s->mem, &s->guest, &s->ept, &m->walker, &s->tlb,
@@ -360,6 +363,7 @@ void ags_machine_destroy(ags_machine_t *m)
     ags_walker_fini(&m->walker);
     ags_cache_fini(&m->cache);
     free(m->cqbuf[0]);
+    free(m->l1_mru);
     ags_tlb_fini(&m->own_tlb);
     if (m->has_vmm)
         ags_vmm_fini(&m->vmm);

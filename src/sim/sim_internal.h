@@ -46,8 +46,12 @@ typedef struct {
     uint64_t acc_rg_cycles[AGS_MAX_REGIONS]; /* replayed walk cycles per region (whoever replays) */
     int prefetch;           /* replay prefetches sets (the last batch missed L1 often); never
                              * changes a result */
-    uint64_t last_line;     /* the line of the last queued reference: the same line again is an L1
-                             * hit at the MRU way that changes nothing, so it is counted, not queued */
+    /* The line last queued for each L1 set (all ones: none). Every reference goes through L1 and
+     * leaves its line at the MRU way of its L1 set, and nothing else changes L1 (no
+     * back-invalidation, no flush), so a reference to the line last queued in its L1 set is an
+     * L1 hit at the MRU way that changes nothing: it is counted here, not queued. */
+    uint64_t *l1_mru;
+    uint64_t l1_set_mask;
 } ags_machine_t;
 
 /* A thread that replays the cache queues of the machines i with i % nworkers == its index. */
@@ -121,7 +125,8 @@ int ags_sim_workers_start(ags_sim_t *s, unsigned n);
 void ags_sim_workers_stop(ags_sim_t *s);
 static inline void ags_machine_cache_push(ags_sim_t *s, ags_machine_t *m, uint64_t entry)
 {
-    if (((entry >> 1) & AGS_CQ_LINE_MASK) == m->last_line) {
+    uint64_t line = (entry >> 1) & AGS_CQ_LINE_MASK, *mru = &m->l1_mru[line & m->l1_set_mask];
+    if (line == *mru) {
         if (entry & 1) {
             m->walk_cycles += s->cfg.lat_l1;
             m->rg[entry >> AGS_CQ_RG_SHIFT].walk_cycles += s->cfg.lat_l1;
@@ -129,7 +134,7 @@ static inline void ags_machine_cache_push(ags_sim_t *s, ags_machine_t *m, uint64
         }
         return;
     }
-    m->last_line = (entry >> 1) & AGS_CQ_LINE_MASK;
+    *mru = line;
     if (__builtin_expect(m->cqn == AGS_CQ_LEN, 0))
         ags_machine_cache_drain(s, m);
     m->cq[m->cqn++] = entry;

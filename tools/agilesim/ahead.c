@@ -10,36 +10,54 @@
  * the producer blocks every signal, so a read waiting on a pipe could not be interrupted by
  * Ctrl-C. A signal stops the consumer's wait at once (it waits in steps of 50 ms and checks the
  * stop flag); the producer ends its batch and stops. */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* SCHED_IDLE */
 #include "cli.h"
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <time.h>
+
+/* Fill the next slot in order (the caller holds a->mu and has checked it may: no fill under way,
+ * the slot free). The source is read with the mutex released; one fill at a time, so whichever
+ * thread fills, the source is read by one thread at a time and in order. */
+static void fill(ags_cli_ahead_t *a)
+{
+    unsigned slot = a->fill_next;
+    a->fill_next ^= 1;
+    a->filling = 1;
+    pthread_mutex_unlock(&a->mu);
+    const char *err = NULL;
+    size_t n = ags_cli_source_next(a->src, a->buf[slot], AGS_CLI_AHEAD_BATCH, &err);
+    uint64_t done = 0, total = 0;
+    if (a->src->r)
+        ags_reader_progress(a->src->r, &done, &total);
+    pthread_mutex_lock(&a->mu);
+    a->n[slot] = n;
+    a->err[slot] = err;
+    a->done[slot] = done;
+    a->total[slot] = total;
+    a->ready[slot] = 1;
+    a->filling = 0;
+    if (!n)
+        a->ended = 1; /* the end, an error, or a stop: nothing more */
+    pthread_cond_broadcast(&a->cv);
+}
+
+/* may the next slot be filled now? */
+static int can_fill(const ags_cli_ahead_t *a)
+{
+    return !a->filling && !a->ended && !a->ready[a->fill_next] && a->held != (int)a->fill_next;
+}
 
 static void *producer(void *arg)
 {
     ags_cli_ahead_t *a = arg;
     pthread_mutex_lock(&a->mu);
-    for (unsigned slot = 0;; slot ^= 1) {
-        while (a->ready[slot] && !a->quit)
+    while (!a->quit && !a->ended) {
+        if (can_fill(a))
+            fill(a);
+        else
             pthread_cond_wait(&a->cv, &a->mu);
-        if (a->quit)
-            break;
-        pthread_mutex_unlock(&a->mu);
-        const char *err = NULL;
-        size_t n = ags_cli_source_next(a->src, a->buf[slot], AGS_CLI_AHEAD_BATCH, &err);
-        uint64_t done = 0, total = 0;
-        if (a->src->r)
-            ags_reader_progress(a->src->r, &done, &total);
-        pthread_mutex_lock(&a->mu);
-        a->n[slot] = n;
-        a->err[slot] = err;
-        a->done[slot] = done;
-        a->total[slot] = total;
-        a->ready[slot] = 1;
-        pthread_cond_broadcast(&a->cv);
-        if (!n)
-            break; /* the end, an error, or a stop: nothing more */
     }
     pthread_mutex_unlock(&a->mu);
     return NULL;
@@ -74,6 +92,13 @@ int ags_cli_ahead_start(ags_cli_ahead_t *a, ags_cli_source_t *src)
         free(a->buf[0]);
         return -1;
     }
+#ifdef SCHED_IDLE
+    /* The producer only uses a core nothing else wants: beside busy cache workers it would take
+     * time from them, and the simulating thread fills a slot itself when the producer has not
+     * started it. Best effort: without it the producer runs at the normal priority. */
+    struct sched_param sp = { 0 };
+    pthread_setschedparam(a->th, SCHED_IDLE, &sp);
+#endif
     a->running = 1;
     return 0;
 }
@@ -95,6 +120,10 @@ size_t ags_cli_ahead_next(ags_cli_ahead_t *a, ags_event_t **batch, const char **
     }
     unsigned slot = a->next;
     while (!a->ready[slot] && !ags_cli_stop) {
+        if (can_fill(a) && a->fill_next == slot) {
+            fill(a); /* the producer has not started it (it had no core): fill it here, not wait */
+            continue;
+        }
         struct timespec t;
         clock_gettime(CLOCK_MONOTONIC, &t);
         t.tv_nsec += 50 * 1000 * 1000;

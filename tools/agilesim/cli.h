@@ -137,6 +137,10 @@ typedef struct {
     int held;                       /* the slot the simulator is using, or -1 */
     size_t off;                     /* events of the held slot handed out so far */
     unsigned next;                  /* the slot of the next batch */
+    unsigned fill_next;             /* the slot the next fill goes to (fills are in order too) */
+    int filling;                    /* a fill is under way (by the producer or the simulating
+                                     * thread): one at a time, so the source has one reader */
+    int ended;                      /* a fill returned nothing: no more fills */
     int quit, running;
     uint64_t cur_done, cur_total;   /* the progress of the batch last returned */
 } ags_cli_ahead_t;

@@ -398,10 +398,10 @@ int ags_cli_run(ags_cli_opts_t *o)
         size_t n;
         unsigned batches = 0;
         const char *rerr = NULL;
-        /* with a thread to spare (--threads beyond the cache workers), the next batch is decoded
-         * while this one is simulated; a third thread on two cores made caches-on runs slower */
+        /* with more than one thread, the next batch is decoded while this one is simulated, on a
+         * thread that only takes a core the cache workers leave idle (ahead.c) */
         ags_cli_ahead_t ahead;
-        int use_ahead = threads > 1 + ags_sim_worker_threads(sim) && ags_cli_source_can_read_ahead(&src) &&
+        int use_ahead = threads > 1 && ags_cli_source_can_read_ahead(&src) &&
                         !ags_cli_ahead_start(&ahead, &src);
         ags_event_t *batch = buf;
         while (!ags_cli_stop && (n = use_ahead ? ags_cli_ahead_next(&ahead, &batch, &rerr)
