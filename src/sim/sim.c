@@ -412,9 +412,12 @@ static inline __attribute__((always_inline)) int translate(ags_sim_t *s, uint64_
     if (s->cfg.caches_on) {
         if (hpa == UINT64_MAX)
             hpa = (val & AGS_TLBE_BASE & ~((1ULL << shift) - 1)) | (va & ((1ULL << shift) - 1));
-        uint64_t e = (hpa >> s->cfg.line_shift) << 1;
-        for (unsigned i = 0; i < s->nm; i++)
-            ags_machine_cache_push(s, s->m[i], e);
+        uint64_t line = hpa >> s->cfg.line_shift, *all = &s->l1_mru_all[line & s->l1_set_mask];
+        if (*all != line) { /* else an L1 hit at the MRU way in every machine: nothing changes */
+            for (unsigned i = 0; i < s->nm; i++)
+                ags_machine_cache_push(s, s->m[i], line << 1);
+            *all = line;
+        }
     }
     return AGS_OK;
 }
@@ -684,6 +687,10 @@ int ags_sim_create(const ags_config_t *cfg, ags_sim_t **out)
             goto nomem;
         s->nm++;
     }
+    s->l1_set_mask = s->m[0]->l1_set_mask;
+    if (!(s->l1_mru_all = malloc((s->l1_set_mask + 1) * sizeof(uint64_t))))
+        goto nomem;
+    memset(s->l1_mru_all, 0xff, (s->l1_set_mask + 1) * sizeof(uint64_t)); /* no line */
     /* TLB reach: the virtualized modes cache min(guest leaf, host page), native the guest leaf.
      * With guest pages larger than host pages native then needs a TLB of its own (the shared
      * one serves the others); with native alone, the shared TLB caches guest leaves. */
@@ -766,6 +773,7 @@ void ags_sim_destroy(ags_sim_t *s)
         free(s->mem);
     }
     free(s->iv);
+    free(s->l1_mru_all);
     free(s);
 }
 

@@ -76,6 +76,12 @@ struct ags_sim {
     ags_ept_t ept;
     ags_guest_t guest;
     ags_tlb_t tlb;
+    /* With caches on: for each L1 set (every machine's L1 has the same geometry), the line that
+     * is the last one queued in that set in every machine (all ones: none). A data reference goes
+     * to every machine, so to this line it is an L1 hit at the MRU way for all of them at once,
+     * checked once instead of once per machine; a walk reference (one machine's) voids its set. */
+    uint64_t *l1_mru_all;
+    uint64_t l1_set_mask;
     ags_machine_t *m[AGS_MODE_COUNT];
     unsigned nm;
     unsigned va_bits;
@@ -126,6 +132,8 @@ void ags_sim_workers_stop(ags_sim_t *s);
 static inline void ags_machine_cache_push(ags_sim_t *s, ags_machine_t *m, uint64_t entry)
 {
     uint64_t line = (entry >> 1) & AGS_CQ_LINE_MASK, *mru = &m->l1_mru[line & m->l1_set_mask];
+    if (entry & 1)
+        s->l1_mru_all[line & s->l1_set_mask] = UINT64_MAX; /* this machine's set differs now */
     if (line == *mru) {
         if (entry & 1) {
             m->walk_cycles += s->cfg.lat_l1;
