@@ -59,9 +59,10 @@ static double sim_rate(const ags_event_t *ev, size_t n, unsigned modes, int cach
     return r;
 }
 
-/* ags_bench decode FILE: records per second of the reader alone (file in the page cache: the
- * second of two passes), printed as "RECORDS SECONDS". */
-static int decode_only(const char *p)
+/* ags_bench decode FILE [THREADS]: records per second of the reader alone (file in the page
+ * cache: the second of two passes), printed as "RECORDS SECONDS". THREADS 2: a compressed file is
+ * decompressed on a thread of its own (ags_reader_set_threads). */
+static int decode_only(const char *p, unsigned threads)
 {
     char err[512];
     ags_event_t *buf = malloc(BATCH * sizeof(ags_event_t));
@@ -73,6 +74,7 @@ static int decode_only(const char *p)
             fprintf(stderr, "bench: %s\n", err);
             return 1;
         }
+        ags_reader_set_threads(r, threads);
         size_t k;
         tot = 0;
         double t0 = now();
@@ -88,8 +90,8 @@ static int decode_only(const char *p)
 
 int main(int argc, char **argv)
 {
-    if (argc == 3 && !strcmp(argv[1], "decode"))
-        return decode_only(argv[2]);
+    if ((argc == 3 || argc == 4) && !strcmp(argv[1], "decode"))
+        return decode_only(argv[2], argc == 4 ? (unsigned)atoi(argv[3]) : 1);
     uint64_t n = argc > 1 ? strtoull(argv[1], NULL, 0) : 20000000;
     struct { const char *wl; uint64_t fp; } cases[] = { { "static", 256ULL << 20 }, { "gups", 64ULL << 20 },
                                                         { "mixed", 256ULL << 20 } };

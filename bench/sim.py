@@ -54,8 +54,8 @@ def prepare():
     return inputs
 
 
-def records(path, bench=BENCH):
-    n, secs = sh(bench, "decode", path).split()
+def records(path, bench=BENCH, threads=None):
+    n, secs = sh(bench, "decode", path, *([str(threads)] if threads else [])).split()
     return int(n), float(secs)
 
 
@@ -104,17 +104,18 @@ def row(name, stream, args, threads=None):
         rows.append(r)
 
 
-# decode only
-for stream in ("gups", "python"):
+# decode only; a compressed stream also with its decompression thread (ags_reader_set_threads),
+# whose "before" is the other ags_bench's reader on one thread
+for stream, threads in (("gups", None), ("python", None), ("python", 2)):
     if stream in inputs:
         benches = [BENCH] + ([a.before_bench] if a.before_bench else [])
         secs = [[] for _ in benches]
         for _ in range(a.repeat):  # interleaved, as timed() does
             for i, b in enumerate(benches):
-                secs[i].append(records(inputs[stream], b)[1])
+                secs[i].append(records(inputs[stream], b, threads if i == 0 else None)[1])
         best = min(secs[0])
         r = {"row": ".agt decode only" + (" (zstd)" if inputs[stream].endswith(".zst") else " (plain)"),
-             "stream": stream, "threads": None, "records": counts[stream], "seconds": best,
+             "stream": stream, "threads": threads, "records": counts[stream], "seconds": best,
              "rate_M": counts[stream] / best / 1e6, "error": None}
         if a.before_bench:
             r["before_seconds"] = min(secs[1])

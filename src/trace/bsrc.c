@@ -1,11 +1,17 @@
-/* Model notes: none — input plumbing. Compressed input is decoded incrementally in 1 MiB steps;
- * a corrupt or truncated compressed stream is an error naming the decoded byte offset. */
+/* Model notes: none — input plumbing. Compressed input is decoded incrementally in 256 KiB
+ * steps; a corrupt or truncated compressed stream is an error naming the decoded byte offset. On
+ * request (ags_bsrc_thread_start) a compressed regular file is decompressed on a thread of its
+ * own, in 1 MiB slots, at most 4 MiB ahead, by the same code: the bytes and the errors are those of the
+ * synchronous path, and an error is reported when the reader reaches it. */
 #include "trace/bsrc.h"
 #include "agilesim/trace.h"
 #include "agilesim/error.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <lzma.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,8 +146,11 @@ static int ags_bsrc_start(ags_bsrc_t *b)
     return 0;
 }
 
+static void thread_stop(ags_bsrc_t *b);
+
 void ags_bsrc_close(ags_bsrc_t *b)
 {
+    thread_stop(b);
     if (b->comp == AGS_COMP_GZIP && b->dec) {
         inflateEnd(b->dec);
         free(b->dec);
@@ -250,6 +259,159 @@ static int decode_more(ags_bsrc_t *b)
     return 0;
 }
 
+/* ------------------------------------------------------------------ decompression thread */
+
+#define TCHUNK (1u << 20) /* decoded bytes per hand-over */
+#define TSLOTS 4u
+
+struct ags_bsrc_thr {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;      /* a slot filled or given back, or quit */
+    ags_bsrc_t t;           /* the thread's view: its buffer is a slot; it shares fd, in and dec */
+    uint8_t *slot[TSLOTS];
+    size_t len[TSLOTS];
+    int eof[TSLOTS], err[TSLOTS];
+    char msg[TSLOTS][256];
+    uint64_t file_read[TSLOTS];
+    unsigned head, tail, count; /* filled at head, read at tail; count slots filled */
+    size_t toff;            /* bytes of the tail slot handed out (reader side) */
+    int quit;
+};
+
+static void *thr_main(void *arg)
+{
+    struct ags_bsrc_thr *h = arg;
+    ags_bsrc_t *t = &h->t;
+    pthread_mutex_lock(&h->mu);
+    for (;;) {
+        while (h->count == TSLOTS && !h->quit)
+            pthread_cond_wait(&h->cv, &h->mu);
+        if (h->quit)
+            break;
+        unsigned i = h->head;
+        pthread_mutex_unlock(&h->mu);
+        t->buf = h->slot[i];
+        t->cap = TCHUNK;
+        t->len = t->pos = 0;
+        while (t->len < t->cap && !t->eof && !t->err)
+            decode_more(t); /* as ags_bsrc_need would: the same offsets in every message */
+        pthread_mutex_lock(&h->mu);
+        h->len[i] = t->len;
+        h->eof[i] = t->eof;
+        h->err[i] = t->err;
+        memcpy(h->msg[i], t->msg, sizeof(h->msg[i]));
+        h->file_read[i] = t->file_read;
+        t->base += t->len;
+        h->head = (i + 1) % TSLOTS;
+        h->count++;
+        pthread_cond_broadcast(&h->cv);
+        if (t->eof || t->err)
+            break; /* nothing follows an end or an error */
+    }
+    pthread_mutex_unlock(&h->mu);
+    return NULL;
+}
+
+int ags_bsrc_thread_start(ags_bsrc_t *b)
+{
+    /* file_size is set for regular files opened by name only: never a pipe */
+    if (b->thr || b->comp == AGS_COMP_NONE || !b->file_size || b->eof || b->err)
+        return 0;
+    struct ags_bsrc_thr *h = calloc(1, sizeof(*h));
+    uint8_t *mem = malloc((size_t)TSLOTS * TCHUNK);
+    if (!h || !mem || pthread_mutex_init(&h->mu, NULL)) {
+        free(h);
+        free(mem);
+        return 0;
+    }
+    if (pthread_cond_init(&h->cv, NULL)) {
+        pthread_mutex_destroy(&h->mu);
+        free(h);
+        free(mem);
+        return 0;
+    }
+    for (unsigned i = 0; i < TSLOTS; i++)
+        h->slot[i] = mem + (size_t)i * TCHUNK;
+    h->t = *b;
+    h->t.base = b->base + b->len; /* the thread decodes what follows the bytes buffered here */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old); /* signals go to the caller's threads */
+    int bad = pthread_create(&h->th, NULL, thr_main, h);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (bad) {
+        pthread_cond_destroy(&h->cv);
+        pthread_mutex_destroy(&h->mu);
+        free(h);
+        free(mem);
+        return 0;
+    }
+#ifdef SCHED_IDLE
+    /* only a core nothing else wants: when the reader needs bytes it waits, and its core is free */
+    struct sched_param sp = { 0 };
+    pthread_setschedparam(h->th, SCHED_IDLE, &sp);
+#endif
+    b->thr = h;
+    return 1;
+}
+
+static void thread_stop(ags_bsrc_t *b)
+{
+    struct ags_bsrc_thr *h = b->thr;
+    if (!h)
+        return;
+    pthread_mutex_lock(&h->mu);
+    h->quit = 1;
+    pthread_cond_broadcast(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+    pthread_join(h->th, NULL); /* at most the slot being filled: a regular file never blocks */
+    pthread_cond_destroy(&h->cv);
+    pthread_mutex_destroy(&h->mu);
+    free(h->slot[0]);
+    free(h);
+    b->thr = NULL; /* in and dec are b's own again (the thread shared them) */
+}
+
+/* The thread's bytes into buf[len..cap): as decode_more, one step of progress (bytes, the end, or
+ * the error that came after the last byte handed out). */
+static int take(ags_bsrc_t *b)
+{
+    struct ags_bsrc_thr *h = b->thr;
+    for (;;) {
+        pthread_mutex_lock(&h->mu);
+        while (!h->count)
+            pthread_cond_wait(&h->cv, &h->mu);
+        pthread_mutex_unlock(&h->mu);
+        unsigned i = h->tail;
+        if (h->toff < h->len[i]) {
+            size_t n = h->len[i] - h->toff;
+            if (n > b->cap - b->len)
+                n = b->cap - b->len;
+            memcpy(b->buf + b->len, h->slot[i] + h->toff, n);
+            b->len += n;
+            h->toff += n;
+            b->file_read = h->file_read[i];
+            return 0;
+        }
+        if (h->err[i]) {
+            b->err = h->err[i];
+            memcpy(b->msg, h->msg[i], sizeof(b->msg));
+            return b->err;
+        }
+        if (h->eof[i]) {
+            b->eof = 1;
+            return 0;
+        }
+        pthread_mutex_lock(&h->mu); /* the slot is spent: back to the thread */
+        h->tail = (i + 1) % TSLOTS;
+        h->count--;
+        h->toff = 0;
+        pthread_cond_broadcast(&h->cv);
+        pthread_mutex_unlock(&h->mu);
+    }
+}
+
 long ags_bsrc_need(ags_bsrc_t *b, size_t want)
 {
     if (b->err)
@@ -269,7 +431,7 @@ long ags_bsrc_need(ags_bsrc_t *b, size_t want)
             b->buf = p;
             b->cap = nc;
         }
-        if (decode_more(b))
+        if (b->thr ? take(b) : decode_more(b))
             return b->err;
     }
     return (long)(b->len - b->pos);

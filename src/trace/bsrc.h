@@ -27,6 +27,7 @@ struct ags_bsrc {
     char msg[256];
     const char *name;
     uint64_t file_size, file_read;
+    struct ags_bsrc_thr *thr;   /* decompression on a thread of its own, or NULL */
 };
 
 /* Open; `path` "-" is standard input. Returns 0 or an AGS_E_* code with b->msg set. */
@@ -38,5 +39,10 @@ void ags_bsrc_close(ags_bsrc_t *b);
  * number available, or a negative AGS_E_* code on an error (msg set). */
 long ags_bsrc_need(ags_bsrc_t *b, size_t want);
 const char *ags_comp_name(int comp);
+/* Decompress on a thread of its own from here on: compressed regular files only (a read from a
+ * pipe could wait indefinitely on a thread that blocks signals). 1 if started, 0 if not
+ * applicable or not possible (decoding goes on here, as before). The bytes, their offsets and
+ * every error message are those of the synchronous path. */
+int ags_bsrc_thread_start(ags_bsrc_t *b);
 
 #endif

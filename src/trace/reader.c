@@ -293,6 +293,12 @@ void ags_reader_set_va_bits(ags_reader_t *r, unsigned bits) { r->va_bits = bits 
 uint64_t ags_reader_skipped(const ags_reader_t *r) { return r->skipped; }
 uint64_t ags_reader_salvaged(const ags_reader_t *r) { return r->salvaged; }
 int ags_reader_truncated(const ags_reader_t *r) { return r->truncated; }
+unsigned ags_reader_set_threads(ags_reader_t *r, unsigned n)
+{
+    if (n > 1 && !r->b.thr)
+        ags_bsrc_thread_start(&r->b);
+    return r->b.thr ? 2 : 1;
+}
 
 void ags_reader_close(ags_reader_t *r)
 {

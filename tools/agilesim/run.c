@@ -390,6 +390,8 @@ int ags_cli_run(ags_cli_opts_t *o)
             ags_sim_destroy(sim);
             break;
         }
+        if (src.r && src.live_pid <= 0)
+            ags_reader_set_threads(src.r, threads); /* a compressed file: decompressed on a thread */
         const char *wl = src.name;
         uint64_t total = trace ? ags_reader_count_hint(src.r) : ags_workload_total(src.w), done = 0;
         if (total >= UINT64_MAX >> 3)
