@@ -52,8 +52,7 @@ uint64_t ags_reader_salvaged(const ags_reader_t *r);
 enum { AGS_TRUNC_SIGNAL = 1, AGS_TRUNC_LIMIT = 2, AGS_TRUNC_MAX = 2 };
 int ags_reader_truncated(const ags_reader_t *r);
 /* With n > 1, a compressed regular file (gzip, xz, zstd) is decompressed on a thread of its own
- * while the caller parses; the thread runs at the lowest priority (Linux SCHED_IDLE), so it takes
- * only a core nothing else wants. Not for pipes or standard input. Events and errors are the same.
+ * while the caller parses. Not for pipes or standard input. Events and errors are the same.
  * Returns the threads the reader now uses (1 or 2). */
 unsigned ags_reader_set_threads(ags_reader_t *r, unsigned n);
 void ags_reader_close(ags_reader_t *r);

@@ -10,7 +10,6 @@
 #include <fcntl.h>
 #include <lzma.h>
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -347,11 +346,6 @@ int ags_bsrc_thread_start(ags_bsrc_t *b)
         free(mem);
         return 0;
     }
-#ifdef SCHED_IDLE
-    /* only a core nothing else wants: when the reader needs bytes it waits, and its core is free */
-    struct sched_param sp = { 0 };
-    pthread_setschedparam(h->th, SCHED_IDLE, &sp);
-#endif
     b->thr = h;
     return 1;
 }

@@ -10,11 +10,10 @@
  * the producer blocks every signal, so a read waiting on a pipe could not be interrupted by
  * Ctrl-C. A signal stops the consumer's wait at once (it waits in steps of 50 ms and checks the
  * stop flag); the producer ends its batch and stops. */
-#define _GNU_SOURCE /* SCHED_IDLE */
+#define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 #include <stdlib.h>
 #include <string.h>
-#include <sched.h>
 #include <time.h>
 
 /* Fill the next slot in order (the caller holds a->mu and has checked it may: no fill under way,
@@ -92,13 +91,6 @@ int ags_cli_ahead_start(ags_cli_ahead_t *a, ags_cli_source_t *src)
         free(a->buf[0]);
         return -1;
     }
-#ifdef SCHED_IDLE
-    /* The producer only uses a core nothing else wants: beside busy cache workers it would take
-     * time from them, and the simulating thread fills a slot itself when the producer has not
-     * started it. Best effort: without it the producer runs at the normal priority. */
-    struct sched_param sp = { 0 };
-    pthread_setschedparam(a->th, SCHED_IDLE, &sp);
-#endif
     a->running = 1;
     return 0;
 }

@@ -400,8 +400,9 @@ int ags_cli_run(ags_cli_opts_t *o)
         size_t n;
         unsigned batches = 0;
         const char *rerr = NULL;
-        /* with more than one thread, the next batch is decoded while this one is simulated, on a
-         * thread that only takes a core the cache workers leave idle (ahead.c) */
+        /* with more than one thread, the next batch is decoded while this one is simulated; when
+         * the cache workers keep the cores busy, this thread decodes what the producer has not
+         * started (ahead.c) */
         ags_cli_ahead_t ahead;
         int use_ahead = threads > 1 && ags_cli_source_can_read_ahead(&src) &&
                         !ags_cli_ahead_start(&ahead, &src);
