@@ -390,8 +390,11 @@ int ags_cli_run(ags_cli_opts_t *o)
             ags_sim_destroy(sim);
             break;
         }
-        if (src.r && src.live_pid <= 0)
-            ags_reader_set_threads(src.r, threads); /* a compressed file: decompressed on a thread */
+        /* a compressed file decompressed on a thread of its own, with a core to spare beyond the
+         * simulating thread, the read-ahead thread and the cache workers: on two cores a third
+         * busy thread beside read-ahead made a one-mode run slower */
+        if (src.r && src.live_pid <= 0 && threads > 2 + ags_sim_worker_threads(sim))
+            ags_reader_set_threads(src.r, 2);
         const char *wl = src.name;
         uint64_t total = trace ? ags_reader_count_hint(src.r) : ags_workload_total(src.w), done = 0;
         if (total >= UINT64_MAX >> 3)
