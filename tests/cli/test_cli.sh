@@ -338,11 +338,15 @@ check_bad "--threads" compare gups --threads 0
 for t in 1 2; do
   "$B" compare "$T/ra.agt" --caches off --interval 100000 --threads $t --quiet --json "$T/ra$t.json" > /dev/null || no "read-ahead --threads $t"
 done
-expect "read-ahead: the same JSON" "$(python3 -c "
+# same_run A.json B.json N: the two runs' results, configuration and intervals are equal, N accesses
+same_run() {
+  python3 -c "
 import json, sys
 d = [json.load(open(sys.argv[i])) for i in (1, 2)]
 key = lambda x: (x['runs'], x['config'], x['intervals'])
-print(key(d[0]) == key(d[1]) and d[0]['runs'][0]['accesses'] == 600000)" "$T/ra1.json" "$T/ra2.json")" True
+print(key(d[0]) == key(d[1]) and d[0]['runs'][0]['accesses'] == int(sys.argv[3]))" "$1" "$2" "$3"
+}
+expect "read-ahead: the same JSON" "$(same_run "$T/ra1.json" "$T/ra2.json" 600000)" True
 head -c 300000 "$T/ra.agt" > "$T/ra-cut.agt"
 for t in 1 2; do
   "$B" run --mode native --caches off "$T/ra-cut.agt" --threads $t --quiet > /dev/null 2> "$T/racut$t.err"
@@ -364,11 +368,7 @@ expect "read-ahead: SIGTERM statistics" "$(json "$T/ra-sig.json" "all(r['interru
 for t in 1 3; do
   "$B" compare "$T/dz.agt.zst" --caches off --interval 200000 --threads $t --quiet --json "$T/dz$t.json" > /dev/null || no "zstd thread --threads $t"
 done
-expect "zstd thread: the same JSON" "$(python3 -c "
-import json, sys
-d = [json.load(open(sys.argv[i])) for i in (1, 2)]
-key = lambda x: (x['runs'], x['config'], x['intervals'])
-print(key(d[0]) == key(d[1]) and d[0]['runs'][0]['accesses'] == 1500000)" "$T/dz1.json" "$T/dz3.json")" True
+expect "zstd thread: the same JSON" "$(same_run "$T/dz1.json" "$T/dz3.json" 1500000)" True
 head -c $(( $(wc -c < "$T/dz.agt.zst") * 3 / 5 )) "$T/dz.agt.zst" > "$T/dz-cut.agt.zst"
 for t in 1 3; do
   "$B" run --mode native --caches off "$T/dz-cut.agt.zst" --threads $t --quiet --json "$T/dzcut$t.json" > /dev/null 2> "$T/dzcut$t.err"
