@@ -341,8 +341,8 @@ int ags_machine_create(ags_sim_t *s, ags_mode_t mode, unsigned index, ags_machin
     }
     m->cqbuf[1] = m->cqbuf[0] + AGS_CQ_LEN;
     m->cq = m->cqbuf[0];
-    m->l1_set_mask = m->cache.lvl[0].set_mask;
-    memset(m->l1_mru, 0xff, (m->l1_set_mask + 1) * sizeof(uint64_t)); /* no line: lines are below 2^55 */
+    /* no line: lines are below 2^55 */
+    memset(m->l1_mru, 0xff, ((size_t)m->cache.lvl[0].set_mask + 1) * sizeof(uint64_t));
     if (mode == AGS_MODE_SHADOW || mode == AGS_MODE_AGILE) {
         m->has_vmm = 1;
         if (ags_vmm_init(&m->vmm, &s->cfg, s->mem, &s->guest, &s->ept, &m->walker, &s->tlb,

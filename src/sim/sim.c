@@ -687,7 +687,7 @@ int ags_sim_create(const ags_config_t *cfg, ags_sim_t **out)
             goto nomem;
         s->nm++;
     }
-    s->l1_set_mask = s->m[0]->l1_set_mask;
+    s->l1_set_mask = s->m[0]->cache.lvl[0].set_mask; /* caches off: 0, one unused entry */
     if (!(s->l1_mru_all = malloc((s->l1_set_mask + 1) * sizeof(uint64_t))))
         goto nomem;
     memset(s->l1_mru_all, 0xff, (s->l1_set_mask + 1) * sizeof(uint64_t)); /* no line */

@@ -50,8 +50,7 @@ typedef struct {
      * leaves its line at the MRU way of its L1 set, and nothing else changes L1 (no
      * back-invalidation, no flush), so a reference to the line last queued in its L1 set is an
      * L1 hit at the MRU way that changes nothing: it is counted here, not queued. */
-    uint64_t *l1_mru;
-    uint64_t l1_set_mask;
+    uint64_t *l1_mru;       /* indexed by line & ags_sim.l1_set_mask */
 } ags_machine_t;
 
 /* A thread that replays the cache queues of the machines i with i % nworkers == its index. */
@@ -76,7 +75,7 @@ struct ags_sim {
     ags_ept_t ept;
     ags_guest_t guest;
     ags_tlb_t tlb;
-    /* With caches on: for each L1 set (every machine's L1 has the same geometry), the line that
+    /* For each L1 set (every machine's L1 has the same geometry), the line that
      * is the last one queued in that set in every machine (all ones: none). A data reference goes
      * to every machine, so to this line it is an L1 hit at the MRU way for all of them at once,
      * checked once instead of once per machine; a walk reference (one machine's) voids its set. */
@@ -131,9 +130,9 @@ int ags_sim_workers_start(ags_sim_t *s, unsigned n);
 void ags_sim_workers_stop(ags_sim_t *s);
 static inline void ags_machine_cache_push(ags_sim_t *s, ags_machine_t *m, uint64_t entry)
 {
-    uint64_t line = (entry >> 1) & AGS_CQ_LINE_MASK, *mru = &m->l1_mru[line & m->l1_set_mask];
+    uint64_t line = (entry >> 1) & AGS_CQ_LINE_MASK, set = line & s->l1_set_mask, *mru = &m->l1_mru[set];
     if (entry & 1)
-        s->l1_mru_all[line & s->l1_set_mask] = UINT64_MAX; /* this machine's set differs now */
+        s->l1_mru_all[set] = UINT64_MAX; /* this machine's set differs now */
     if (line == *mru) {
         if (entry & 1) {
             m->walk_cycles += s->cfg.lat_l1;

@@ -1,8 +1,8 @@
 /* Model notes: none — input plumbing. Compressed input is decoded incrementally in 256 KiB
  * steps; a corrupt or truncated compressed stream is an error naming the decoded byte offset. On
  * request (ags_bsrc_thread_start) a compressed regular file is decompressed on a thread of its
- * own, in 1 MiB slots, at most 4 MiB ahead, by the same code: the bytes and the errors are those of the
- * synchronous path, and an error is reported when the reader reaches it. */
+ * own, in 1 MiB slots, at most 4 MiB ahead, by the same code: the bytes and the errors are those
+ * of the synchronous path, and an error is reported when the reader reaches it. */
 #include "trace/bsrc.h"
 #include "agilesim/trace.h"
 #include "agilesim/error.h"

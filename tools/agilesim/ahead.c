@@ -1,7 +1,9 @@
 /* Read-ahead: the next events are decoded (or generated) on a thread of its own while the
- * simulator runs the current ones. Two slots of AGS_CLI_AHEAD_BATCH events: the producer fills one
- * while the consumer holds the other. The events are exactly those the synchronous loop would
- * read, so results do not change.
+ * simulator runs the current ones. Two slots of AGS_CLI_AHEAD_BATCH events, filled in order: the
+ * producer fills one while the consumer holds the other, and the consumer fills the next one itself
+ * when the producer has not started it (busy cache workers left it no core). One fill at a time,
+ * so the source is read by one thread at a time. The events are exactly those the synchronous loop
+ * would read, so results do not change.
  *
  * The simulator still gets batches of AGS_CLI_BATCH (a slot is handed out a batch at a time), so
  * every per-batch check of the run loop (memory budget, progress, stop) keeps its granularity.

@@ -539,7 +539,7 @@ static const optdef_t optdefs[] = {
     PAGE("--guest-page", guest_page_shift, "guest page size: 4k, 2m (THP) or 1g"),
     PAGE("--host-page", host_page_shift, "host page size (EPT leaf)"),
     CLI("--guest-memory", "SIZE", CMD_SIM, h_guest_memory, "512g", "the guest's physical memory; a run that needs more stops with an error (no swapping is modelled)"),
-    CLI("--threads", "N|all", CMD_SIM, h_threads, "all: every online core", "threads per run: the machines' cache models replay on N-1 of them (results are the same for every N)"),
+    CLI("--threads", "N|all", CMD_SIM, h_threads, "all: every online core", "threads per run: the machines' cache models replay on N-1 of them, and the input is read ahead (results are the same for every N)"),
     CLI("--max-memory", "SIZE|auto|off", CMD_SIM, h_max_memory, "auto: 90% of the memory free at start", "stop a run whose resident size reaches SIZE, reporting the statistics so far"),
     ENUM("--host-backing", "prefault|lazy", host_backing_lazy, s_backing, "guest memory backed at boot, or an EPT-violation exit per first touch"),
     ONOFF("--pcid", pcid, "tag TLB entries with a PCID (off: every context switch flushes the TLB)"),
