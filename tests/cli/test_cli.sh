@@ -114,6 +114,9 @@ grep -q "interrupted" "$T/i.txt" && ok || no "interrupted text"
 
 # --- run lengths: a trace's header and JSON say what was counted; instructions; warm-up never reached
 "$B" convert gups "$T/g.agt" --accesses 100k --quiet
+# convert --accesses on a trace: its first N accesses (and the events before the N-th)
+"$B" convert "$T/g.agt" "$T/g4.agt" --accesses 40k --quiet || no "convert --accesses of a trace"
+expect "convert --accesses of a trace" "$("$B" info "$T/g4.agt" | sed -n 's/^accesses: *\([0-9]*\).*/\1/p')" 40000
 "$B" compare "$T/g.agt" --quiet --json "$T/t.json" > "$T/t.txt" || no "compare trace"
 grep -q "^# g.agt: counted 100000 accesses, 300000 instructions, no warm-up$" "$T/t.txt" && ok || no "trace header: $(head -3 "$T/t.txt")"
 expect "trace JSON" "$(json "$T/t.json" "(d['config']['warmup'], d['runs'][0]['counted_accesses'], d['runs'][0]['counted_from_instruction'], d['runs'][0]['warmup_incomplete'])")" "(0, 100000, 0, False)"

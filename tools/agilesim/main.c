@@ -46,7 +46,10 @@ void ags_cli_die(int code, const char *fmt, ...)
 
 /* ------------------------------------------------------------------ convert, info, record */
 
-static int pump_to_writer(ags_cli_source_t *src, ags_writer_t *w, const char *out, uint64_t *events, ags_outfile_t *of)
+/* Copy the source's events to w: all of them, or up to the limit-th access (the events after it
+ * are left out). */
+static int pump_to_writer(ags_cli_source_t *src, ags_writer_t *w, const char *out, uint64_t limit, uint64_t *events,
+                          ags_outfile_t *of)
 {
     ags_event_t *buf = malloc(4096 * sizeof(ags_event_t));
     size_t n;
@@ -54,7 +57,13 @@ static int pump_to_writer(ags_cli_source_t *src, ags_writer_t *w, const char *ou
     *events = 0;
     if (!buf)
         ags_cli_die(1, "out of memory");
-    while (!ags_cli_stop && (n = ags_cli_source_next(src, buf, 4096, &rerr)) > 0) {
+    uint64_t accesses = 0;
+    while (!ags_cli_stop && accesses < limit && (n = ags_cli_source_next(src, buf, 4096, &rerr)) > 0) {
+        for (size_t i = 0; i < n; i++)
+            if (buf[i].type == AGS_EV_ACCESS && ++accesses == limit) {
+                n = i + 1;
+                break;
+            }
         if (ags_writer_write(w, buf, n)) {
             char werr[600] = "";
             free(buf);
@@ -121,7 +130,9 @@ static int convert_command(ags_cli_opts_t *o)
     }
     uint64_t events;
     ags_cli_install_signals();
-    int rc = pump_to_writer(&src, w, out, &events, &of);
+    /* a trace is copied whole unless --accesses says how much (a workload makes that many) */
+    uint64_t limit = o->is_trace[0] && o->accesses_given ? o->accesses : UINT64_MAX;
+    int rc = pump_to_writer(&src, w, out, limit, &events, &of);
     ags_cli_source_close(&src);
     if (rc) {
         ags_out_abort(&of);
