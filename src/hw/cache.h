@@ -80,16 +80,37 @@ static inline void ags_clevel_promote(const ags_clevel_t *l, uint32_t *t, uint32
     t[0] = tag;
 }
 
+/* One vector of a set moved back one way: the last way of prev enters at way 0 */
+static inline __m128i ags_clevel_shift1(__m128i cur, __m128i prev)
+{
+    return _mm_or_si128(_mm_slli_si128(cur, 4), _mm_srli_si128(prev, 12));
+}
+
 /* Insert tag at the front: every way moves back one, the last leaves (into the padding, which
- * no lookup sees). */
+ * no lookup sees). The first four vectors (sets of up to 16 ways, the usual ones) without a
+ * loop. */
 static inline void ags_clevel_rotate(const ags_clevel_t *l, uint32_t *t, uint32_t tag)
 {
-    __m128i prev = _mm_slli_si128(_mm_cvtsi32_si128((int)tag), 12);
-    for (uint32_t v = 0; v < l->nvec; v++) {
-        __m128i *p = (__m128i *)(void *)(t + 4 * v);
-        __m128i cur = _mm_load_si128(p);
-        _mm_store_si128(p, _mm_or_si128(_mm_slli_si128(cur, 4), _mm_srli_si128(prev, 12)));
-        prev = cur;
+    __m128i *p = (__m128i *)(void *)t;
+    uint32_t nvec = l->nvec;
+    __m128i c0 = _mm_load_si128(p), c1, c2, c3;
+    _mm_store_si128(p, _mm_or_si128(_mm_slli_si128(c0, 4), _mm_cvtsi32_si128((int)tag)));
+    if (nvec < 2)
+        return;
+    c1 = _mm_load_si128(p + 1);
+    _mm_store_si128(p + 1, ags_clevel_shift1(c1, c0));
+    if (nvec < 3)
+        return;
+    c2 = _mm_load_si128(p + 2);
+    _mm_store_si128(p + 2, ags_clevel_shift1(c2, c1));
+    if (nvec < 4)
+        return;
+    c3 = _mm_load_si128(p + 3);
+    _mm_store_si128(p + 3, ags_clevel_shift1(c3, c2));
+    for (uint32_t v = 4; v < nvec; v++) {
+        __m128i cur = _mm_load_si128(p + v);
+        _mm_store_si128(p + v, ags_clevel_shift1(cur, c3));
+        c3 = cur;
     }
 }
 #else
@@ -117,10 +138,9 @@ static inline void ags_clevel_promote(const ags_clevel_t *l, uint32_t *t, uint32
 }
 #endif
 
-static inline int ags_clevel_lookup(ags_clevel_t *l, uint64_t line)
+/* Look tag up in set t of l: on a hit, the way moves to the front. */
+static inline int ags_clevel_hit(const ags_clevel_t *l, uint32_t *t, uint32_t tag)
 {
-    uint32_t *t = ags_clevel_set(l, line);
-    uint32_t tag = (uint32_t)(line >> l->set_bits);
     if (t[0] == tag)
         return 1;
     int i = ags_clevel_find(l, t, tag);
@@ -130,26 +150,28 @@ static inline int ags_clevel_lookup(ags_clevel_t *l, uint64_t line)
     return 1;
 }
 
-/* Insert a line that is not in the level: the LRU way leaves. */
-static inline void ags_clevel_insert(ags_clevel_t *l, uint64_t line)
-{
-    ags_clevel_rotate(l, ags_clevel_set(l, line), (uint32_t)(line >> l->set_bits));
-}
-
 /* Access one line (hpa >> line_shift); returns where it hit: 1 = L1, 2 = L2, 3 = LLC, 4 = DRAM.
- * Fills all levels. */
+ * Fills every level inside the one that hit (all three on a miss). Each level's set and tag are
+ * computed once, from the level's fields read once (stores to the sets could alias them). */
 static inline unsigned ags_cache_access_line(ags_cache_t *c, uint64_t line)
 {
-    for (unsigned i = 0; i < 3; i++) {
-        if (ags_clevel_lookup(&c->lvl[i], line)) {
-            for (unsigned j = 0; j < i; j++)
-                ags_clevel_insert(&c->lvl[j], line);
-            return i + 1;
+    const ags_clevel_t *l0 = &c->lvl[0], *l1 = &c->lvl[1], *l2 = &c->lvl[2];
+    uint32_t *t0 = ags_clevel_set(l0, line), g0 = (uint32_t)(line >> l0->set_bits);
+    if (ags_clevel_hit(l0, t0, g0))
+        return 1;
+    uint32_t *t1 = ags_clevel_set(l1, line), g1 = (uint32_t)(line >> l1->set_bits);
+    uint32_t *t2 = ags_clevel_set(l2, line), g2 = (uint32_t)(line >> l2->set_bits);
+    unsigned where = 2;
+    if (!ags_clevel_hit(l1, t1, g1)) {
+        where = 3;
+        if (!ags_clevel_hit(l2, t2, g2)) {
+            where = 4;
+            ags_clevel_rotate(l2, t2, g2);
         }
+        ags_clevel_rotate(l1, t1, g1);
     }
-    for (unsigned j = 0; j < 3; j++)
-        ags_clevel_insert(&c->lvl[j], line);
-    return 4;
+    ags_clevel_rotate(l0, t0, g0);
+    return where;
 }
 
 static inline unsigned ags_cache_access(ags_cache_t *c, uint64_t hpa)
