@@ -160,9 +160,9 @@ static inline unsigned ags_cache_access_line(ags_cache_t *c, uint64_t line)
     if (ags_clevel_hit(l0, t0, g0))
         return 1;
     uint32_t *t1 = ags_clevel_set(l1, line), g1 = (uint32_t)(line >> l1->set_bits);
-    uint32_t *t2 = ags_clevel_set(l2, line), g2 = (uint32_t)(line >> l2->set_bits);
     unsigned where = 2;
     if (!ags_clevel_hit(l1, t1, g1)) {
+        uint32_t *t2 = ags_clevel_set(l2, line), g2 = (uint32_t)(line >> l2->set_bits);
         where = 3;
         if (!ags_clevel_hit(l2, t2, g2)) {
             where = 4;
