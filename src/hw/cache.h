@@ -5,8 +5,13 @@
 
 #include <stdint.h>
 #include "agilesim/config.h"
-/* SSE2 set code unless AGS_CACHE_SCALAR asks for the portable loops (a test builds both) */
-#if defined(__SSE2__) && !defined(AGS_CACHE_SCALAR)
+/* The set code: AVX-512 in a translation unit compiled for it (cache_avx512.c, chosen at run time
+ * by ags_cache_t.avx512), else SSE2, else (or with AGS_CACHE_SCALAR, which a test builds) the
+ * portable loops. All three keep the same MRU-first order, so every hit is the same. */
+#if defined(__AVX512F__) && !defined(AGS_CACHE_SCALAR)
+#define AGS_CACHE_AVX512 1
+#include <immintrin.h>
+#elif defined(__SSE2__) && !defined(AGS_CACHE_SCALAR)
 #define AGS_CACHE_SSE2 1
 #include <emmintrin.h>
 #endif
@@ -27,17 +32,67 @@ typedef struct {
     ags_clevel_t lvl[3];
     unsigned line_shift;
     int on;
+    int avx512;             /* the host runs AVX-512F and the AVX-512 set code was built: replay
+                             * with it (ags_cache_access_line_avx512) */
 } ags_cache_t;
 
 int ags_cache_init(ags_cache_t *c, const ags_config_t *cfg);
 void ags_cache_fini(ags_cache_t *c);
+/* The host CPU (and OS) run AVX-512F code, and this build has it (AGS_HAVE_AVX512). */
+int ags_cache_host_avx512(void);
+/* ags_cache_access_line with the AVX-512 set code (cache_avx512.c; only where c->avx512). */
+unsigned ags_cache_access_line_avx512(ags_cache_t *c, uint64_t line);
 
 static inline uint32_t *ags_clevel_set(const ags_clevel_t *l, uint64_t line)
 {
     return l->tag + (size_t)(line & l->set_mask) * l->stride;
 }
 
-#ifdef AGS_CACHE_SSE2
+#if defined(AGS_CACHE_AVX512)
+/* Move the ways before way i back one and put tag at way 0 (ways after i stay): 16 ways per
+ * step, each step's vector shifted one lane up with the last lane of the step before (the tag,
+ * first) entering at lane 0; only lanes up to i are stored. Loads are unaligned and may read up to
+ * 12 ways past the set (into the next set or the array's 48 bytes of slack), never stored. */
+static inline void ags_clevel_shift_upto(uint32_t *t, uint32_t tag, uint32_t i)
+{
+    __m512i prev = _mm512_set1_epi32((int)tag);
+    for (uint32_t v = 0;; v += 16) {
+        __m512i cur = _mm512_loadu_si512(t + v);
+        __m512i sh = _mm512_alignr_epi32(cur, prev, 15); /* lane 0: prev's lane 15; lane j: cur's j-1 */
+        if (i - v < 16) {
+            _mm512_mask_storeu_epi32(t + v, (__mmask16)((2u << (i - v)) - 1), sh);
+            return;
+        }
+        _mm512_storeu_si512(t + v, sh);
+        prev = cur;
+    }
+}
+
+/* The way holding tag in set t, or -1: 16 ways per compare. */
+static inline int ags_clevel_find(const ags_clevel_t *l, const uint32_t *t, uint32_t tag)
+{
+    __m512i k = _mm512_set1_epi32((int)tag);
+    for (uint32_t v = 0; v < l->stride; v += 16) {
+        uint64_t bits = _mm512_cmpeq_epi32_mask(_mm512_loadu_si512(t + v), k) & (l->waymask >> v);
+        if (bits)
+            return (int)(v + (uint32_t)__builtin_ctzll(bits));
+    }
+    return -1;
+}
+
+static inline void ags_clevel_promote(const ags_clevel_t *l, uint32_t *t, uint32_t tag, uint32_t i)
+{
+    (void)l;
+    ags_clevel_shift_upto(t, tag, i);
+}
+
+/* Insert tag at the front: every way of the stride moves back one, the last leaves (into the
+ * padding, which no lookup sees, or out of the set). */
+static inline void ags_clevel_rotate(const ags_clevel_t *l, uint32_t *t, uint32_t tag)
+{
+    ags_clevel_shift_upto(t, tag, l->stride - 1);
+}
+#elif defined(AGS_CACHE_SSE2)
 /* Which of the 16 ways from t hold the tag k, as bits. Always reads 16 ways: a smaller set is
  * followed by its padding or the next set (masked off by the caller's waymask), and the tag
  * array has 48 bytes of slack after its last set. */

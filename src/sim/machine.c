@@ -5,37 +5,23 @@
  * (aborted_walks) and retried after the VMM filled the entry. With caches on, each walk
  * reference takes the latency of the level where it hits (PWC/nTLB hits: lat_pwc). */
 #include "sim/sim_internal.h"
+#include "sim/replay.h"
 #include "pt/pt.h"
 #include "util.h"
 #include <signal.h>
 #include <string.h>
 
-/* Replay queued references through m's caches, in order; add latencies and hit levels of walk
- * references to m->acc_*. Runs on the main thread or on m's worker, never both at once. */
+/* Replay queued references through m's caches, in order (the AVX-512 set code where the host has
+ * it). Runs on the main thread or on m's worker, never both at once. */
 static void replay(const ags_config_t *cfg, ags_machine_t *m, const uint64_t *q, unsigned n)
 {
-    const uint64_t lat[5] = { 0, cfg->lat_l1, cfg->lat_l2, cfg->lat_llc, cfg->lat_dram };
-    uint64_t cyc = 0, hits[5] = { 0 };
-    unsigned l1 = 0;
-    uint64_t *rgc = m->acc_rg_cycles;
-    enum { AHEAD = 8 };
-    int pf = m->prefetch; /* only where the last batch missed L1 often: prefetches cost bandwidth */
-    for (unsigned i = 0; pf && i < n && i < AHEAD; i++)
-        ags_cache_prefetch(&m->cache, (q[i] >> 1) & AGS_CQ_LINE_MASK);
-    for (unsigned i = 0; i < n; i++) {
-        if (pf && i + AHEAD < n)
-            ags_cache_prefetch(&m->cache, (q[i + AHEAD] >> 1) & AGS_CQ_LINE_MASK);
-        unsigned where = ags_cache_access_line(&m->cache, (q[i] >> 1) & AGS_CQ_LINE_MASK);
-        uint64_t walk = q[i] & 1, c = lat[where] & (0 - walk);
-        l1 += where == 1;
-        hits[where] += walk;
-        cyc += c;
-        rgc[q[i] >> AGS_CQ_RG_SHIFT] += c;
+#ifdef AGS_HAVE_AVX512
+    if (m->cache.avx512) {
+        ags_machine_replay_avx512(cfg, m, q, n);
+        return;
     }
-    m->prefetch = l1 < n - n / 8;
-    m->acc_cycles += cyc;
-    for (unsigned k = 1; k < 5; k++)
-        m->acc_hits[k] += hits[k];
+#endif
+    ags_machine_replay_body(cfg, m, q, n);
 }
 
 static void *worker_main(void *arg)

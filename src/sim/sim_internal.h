@@ -125,6 +125,8 @@ int ags_machine_miss(ags_sim_t *s, ags_machine_t *m, ags_proc_t *p, uint64_t va,
 
 /* Replay machine m's queued cache references (ags_sim_cache_sync: every machine's). */
 void ags_machine_cache_drain(ags_sim_t *s, ags_machine_t *m);
+/* The replay loop with the AVX-512 set code (replay_avx512.c; only where m->cache.avx512). */
+void ags_machine_replay_avx512(const ags_config_t *cfg, ags_machine_t *m, const uint64_t *q, unsigned n);
 void ags_sim_cache_sync(ags_sim_t *s);
 int ags_sim_workers_start(ags_sim_t *s, unsigned n);
 void ags_sim_workers_stop(ags_sim_t *s);

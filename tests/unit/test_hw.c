@@ -116,6 +116,7 @@ static void test_cache_lru(void)
 {
     static const uint32_t ways[] = { 1, 2, 3, 4, 5, 7, 8, 12, 13, 16, 17, 24, 32, 33, 64 };
     uint64_t x = 0x9e3779b97f4a7c15ULL;
+    int avx512_ran = 0;
     for (unsigned wi = 0; wi < sizeof(ways) / sizeof(ways[0]); wi++) {
         ags_config_t cfg;
         ags_config_defaults(&cfg);
@@ -123,8 +124,10 @@ static void test_cache_lru(void)
         cfg.l1c = (ags_geom_t){ 4 * w1, w1 };
         cfg.l2c = (ags_geom_t){ 16 * w2, w2 };
         cfg.llc = (ags_geom_t){ 64 * w3, w3 };
-        ags_cache_t c;
+        ags_cache_t c, c512;
         CHECK_EQ(ags_cache_init(&c, &cfg), 0);
+        CHECK_EQ(ags_cache_init(&c512, &cfg), 0);
+        avx512_ran |= c512.avx512;
         ref_level_t ref[3] = { { calloc(4 * w1, 8), 4, w1 }, { calloc(16 * w2, 8), 16, w2 },
                                { calloc(64 * w3, 8), 64, w3 } };
         unsigned bad = 0, seen[5] = { 0 };
@@ -145,6 +148,10 @@ static void test_cache_lru(void)
             seen[want]++;
             if (got != want && bad++ < 3)
                 CHECK_EQ(got, want);
+#ifdef AGS_HAVE_AVX512
+            if (c512.avx512 && (got = ags_cache_access_line_avx512(&c512, line)) != want && bad++ < 3)
+                CHECK_EQ(got, want);
+#endif
         }
         CHECK_EQ(bad, 0);
         /* every level that holds more than the levels inside it was hit: the stream reached it */
@@ -154,7 +161,11 @@ static void test_cache_lru(void)
         for (unsigned i = 0; i < 3; i++)
             free(ref[i].t);
         ags_cache_fini(&c);
+        ags_cache_fini(&c512);
     }
+    /* the AVX-512 set code is checked where the host has it (and this build has it) */
+    printf("test_cache_lru: AVX-512 set code %s\n", avx512_ran ? "checked too" : "not available here");
+    CHECK_EQ(avx512_ran, ags_cache_host_avx512());
 }
 
 /* Walk caches through the simulator: TLB off so every access walks. */
