@@ -318,6 +318,18 @@ static __attribute__((noinline)) unsigned region_lookup(ags_sim_t *s, uint64_t v
     return region_of(s, va, ifetch);
 }
 
+/* The region of an access to a page the memo does not hold (for this process and generation):
+ * from the region cache, else looked up; then memoized for the page. */
+static inline __attribute__((always_inline)) unsigned region_page(ags_sim_t *s, uint64_t va, uint32_t pid, int ifetch,
+                                                                     uint64_t pg)
+{
+    unsigned r = s->rgc[ifetch][0].rg;
+    if (AGS_UNLIKELY(!rgc_holds(&s->rgc[ifetch][0], pid, va)))
+        r = region_lookup(s, va, pid, ifetch);
+    s->rgp[(va >> AGS_PAGE_SHIFT) & (AGS_RGP_SIZE - 1)] = (struct ags_rgp){ va >> AGS_PAGE_SHIFT, pg, r };
+    return r;
+}
+
 /* VM exits and VMM cycles of a slow path go to the access's region */
 typedef struct { uint64_t exits, vmm; } rg_snap_t;
 static inline void rg_snap(const ags_sim_t *s, rg_snap_t *sn)
@@ -454,9 +466,11 @@ static inline __attribute__((always_inline)) int do_access(ags_sim_t *s, const a
     s->accesses++;
     int ifetch = ev->kind == AGS_ACC_IFETCH;
     int is_store = ev->kind >= AGS_ACC_STORE;
-    unsigned r = s->rgc[ifetch][0].rg;
-    if (AGS_UNLIKELY(!rgc_holds(&s->rgc[ifetch][0], ev->pid, va)))
-        r = region_lookup(s, va, ev->pid, ifetch);
+    const struct ags_rgp *rp = &s->rgp[(va >> AGS_PAGE_SHIFT) & (AGS_RGP_SIZE - 1)];
+    uint64_t pg = (uint64_t)s->rg_gen << 32 | ev->pid;
+    unsigned r = rp->rg;
+    if (AGS_UNLIKELY(rp->vpn != va >> AGS_PAGE_SHIFT || rp->pg != pg))
+        r = region_page(s, va, ev->pid, ifetch, pg);
     s->cur_rg = r;
     s->rg[r].accesses++;
     int rc = translate(s, va, ifetch, is_store, check);
@@ -482,6 +496,10 @@ static int do_event(ags_sim_t *s, const ags_event_t *ev)
     if (rc)
         return rc;
     memset(s->rgc, 0, sizeof(s->rgc)); /* VMAs may change: look again */
+    if (!++s->rg_gen) { /* a new generation of the page memo; at the wrap, a clean one */
+        memset(s->rgp, 0, sizeof(s->rgp));
+        s->rg_gen = 1;
+    }
     s->cur_rg = 0;
     uint64_t a = ev->addr & s->va_mask, a2 = ev->arg & s->va_mask;
     if ((ev->type == AGS_EV_MMAP || ev->type == AGS_EV_MUNMAP || ev->type == AGS_EV_MPROTECT ||
@@ -663,6 +681,7 @@ int ags_sim_create(const ags_config_t *cfg, ags_sim_t **out)
     s->va_mask = (1ULL << s->va_bits) - 1;
     s->next_scan = cfg->agile_interval;
     s->nrg = 2; /* 0: no access (events, scans); 1: the regions beyond AGS_MAX_REGIONS */
+    s->rg_gen = 1; /* the page memo's entries (zeroed) are of generation 0: none valid */
     s->next_interval = cfg->interval ? cfg->interval : UINT64_MAX;
     s->warming = cfg->warmup || cfg->warmup_instructions;
     plan_milestones(s);

@@ -64,6 +64,7 @@ typedef struct ags_cworker {
 } ags_cworker_t;
 
 #define AGS_RGC_WAYS 4  /* entries of the region cache per access kind */
+#define AGS_RGP_SIZE 256 /* pages in the region-of-page memo (a power of two) */
 #define AGS_CQ_LEN 4096
 /* A queue entry: region << AGS_CQ_RG_SHIFT | line << 1 | walk (lines are below 2^44) */
 #define AGS_CQ_RG_SHIFT 56
@@ -111,6 +112,11 @@ struct ags_sim {
     unsigned nrg;
     unsigned cur_rg;
     struct ags_rgc { uint32_t pid; unsigned rg; uint64_t lo, hi; } rgc[2][AGS_RGC_WAYS];
+    /* The region of each recently accessed 4 KiB page (direct-mapped on the page number; a
+     * region's bounds are page-aligned): valid while `pg` is (rg_gen << 32 | pid). Every event
+     * (the only thing that changes VMAs) starts a new generation. */
+    struct ags_rgp { uint64_t vpn, pg; unsigned rg; } rgp[AGS_RGP_SIZE];
+    uint32_t rg_gen;
     char err[256];
 };
 

@@ -3,6 +3,7 @@
 #include "check.h"
 #include "hw/cache.h"
 #include "hw/tlb.h"
+#include "sim/sim_internal.h" /* AGS_RGP_SIZE */
 #include "simtest.h"
 
 static void test_sa_lru(void)
@@ -304,6 +305,45 @@ static void test_region_attribution(void)
     ags_sim_destroy(s);
 }
 
+static uint64_t region_accesses(const ags_region_stats_t *r, size_t n, uint32_t pid, uint64_t start)
+{
+    for (size_t i = 0; i < n; i++)
+        if (r[i].pid == pid && !r[i].is_range && r[i].start == start)
+            return r[i].accesses;
+    return 0;
+}
+
+/* The region of a page is memoized: the memo must follow an event that moves the page to another
+ * VMA, tell apart two pages that share its slot, and two processes' same page. */
+static void test_region_page_memo(void)
+{
+    ags_config_t cfg;
+    cfg_bare(&cfg, 1u << AGS_MODE_NATIVE);
+    ags_sim_t *s = sim_new(&cfg);
+    static evs_t e;
+    const uint64_t A = 0x10000000, A2 = A - 0x10000, B = A + AGS_RGP_SIZE * 4096ULL;
+    MMAP(&e, 1, A, 1 << 16);
+    LOAD(&e, 1, A);             /* (1, A) */
+    MUNMAP(&e, 1, A, 1 << 16);
+    MMAP(&e, 1, A2, 1 << 17);   /* the page of A is now in the VMA that starts at A2 */
+    LOAD(&e, 1, A);             /* (1, A2) */
+    MMAP(&e, 1, B, 4096);
+    LOAD(&e, 1, B);             /* (1, B): the memo slot of A's page */
+    LOAD(&e, 1, A);             /* (1, A2) */
+    MMAP(&e, 2, A, 4096);
+    LOAD(&e, 2, A);             /* (2, A): the same page in another process */
+    LOAD(&e, 1, A + 8);         /* (1, A2): back in process 1, no event between */
+    sim_feed(s, &e);
+    ags_sim_finish(s);
+    size_t n;
+    const ags_region_stats_t *r = ags_sim_regions(s, &n);
+    CHECK_EQ(region_accesses(r, n, 1, A), 1);
+    CHECK_EQ(region_accesses(r, n, 1, A2), 3);
+    CHECK_EQ(region_accesses(r, n, 1, B), 1);
+    CHECK_EQ(region_accesses(r, n, 2, A), 1);
+    ags_sim_destroy(s);
+}
+
 int main(void)
 {
     test_page_crossing();
@@ -314,5 +354,6 @@ int main(void)
     test_cache_lru();
     test_walk_caches();
     test_region_attribution();
+    test_region_page_memo();
     TEST_END();
 }
