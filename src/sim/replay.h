@@ -7,7 +7,8 @@
 
 /* Replay queued references through m's caches, in order; add latencies and hit levels of walk
  * references to m->acc_*. */
-static inline __attribute__((always_inline)) void ags_machine_replay_body(const ags_config_t *cfg, ags_machine_t *m, const uint64_t *q, unsigned n)
+static inline __attribute__((always_inline)) void ags_machine_replay_body(const ags_config_t *cfg, ags_machine_t *m,
+                                                                          const uint64_t *q, unsigned n)
 {
     const uint64_t lat[5] = { 0, cfg->lat_l1, cfg->lat_l2, cfg->lat_llc, cfg->lat_dram };
     uint64_t cyc = 0, hits[5] = { 0 };
