@@ -38,6 +38,29 @@ static int fail(ags_bsrc_t *b, int code, const char *fmt, const char *detail)
     return code;
 }
 
+/* One read(2) of up to `room` bytes into dst, retried on EINTR unless a stop was requested:
+ * the byte count (0 at the end of the file), or -1 with the error recorded. */
+static ssize_t raw_read(ags_bsrc_t *b, uint8_t *dst, size_t room)
+{
+    for (;;) {
+        ssize_t r = read(b->fd, dst, room);
+        if (r >= 0) {
+            if (r == 0)
+                b->in_eof = 1;
+            b->file_read += (uint64_t)r;
+            return r;
+        }
+        if (errno == EINTR && g_stop && *g_stop) {
+            fail(b, AGS_E_INTR, "%s: %s", "interrupted");
+            return -1;
+        }
+        if (errno != EINTR) {
+            fail(b, AGS_E_IO, "%s: read error: %s", strerror(errno));
+            return -1;
+        }
+    }
+}
+
 /* read raw bytes into in[] (keeps the unconsumed tail) */
 static int raw_fill(ags_bsrc_t *b)
 {
@@ -46,21 +69,11 @@ static int raw_fill(ags_bsrc_t *b)
         b->in_len -= b->in_pos;
         b->in_pos = 0;
     }
-    while (b->in_len < b->in_cap && !b->in_eof) {
-        ssize_t r = read(b->fd, b->in + b->in_len, b->in_cap - b->in_len);
-        if (r < 0) {
-            if (errno == EINTR && g_stop && *g_stop)
-                return fail(b, AGS_E_INTR, "%s: %s", "interrupted");
-            if (errno == EINTR)
-                continue;
-            return fail(b, AGS_E_IO, "%s: read error: %s", strerror(errno));
-        }
-        if (r == 0)
-            b->in_eof = 1;
+    if (b->in_len < b->in_cap && !b->in_eof) {
+        ssize_t r = raw_read(b, b->in + b->in_len, b->in_cap - b->in_len);
+        if (r < 0)
+            return b->err;
         b->in_len += (size_t)r;
-        b->file_read += (uint64_t)r;
-        if (r > 0)
-            break;
     }
     return 0;
 }
@@ -175,9 +188,15 @@ static int decode_more(ags_bsrc_t *b)
                 b->eof = 1;
                 return 0;
             }
-            b->in_pos = b->in_len = 0;
-            if (raw_fill(b))
+            /* the bytes sniffed at the start are spent: read straight into buf, not through
+             * in[] and a copy */
+            ssize_t r = raw_read(b, b->buf + b->len, b->cap - b->len);
+            if (r < 0)
                 return b->err;
+            b->len += (size_t)r;
+            if (b->in_eof)
+                b->eof = 1;
+            return 0;
         }
         size_t n = b->in_len - b->in_pos;
         if (n > b->cap - b->len)

@@ -2,7 +2,20 @@
  * buffer; a fast path handles access records whole in the buffer, the checked path everything
  * else and reports errors. The trailer's record count and checksum are verified at the end. */
 #include "trace/reader_impl.h"
+#include <stddef.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+/* the fast path writes an access event as two 64-bit words and the address: this layout,
+ * little-endian (x86) */
+_Static_assert(offsetof(ags_event_t, type) == 0 && offsetof(ags_event_t, kind) == 1 && offsetof(ags_event_t, size) == 2 &&
+                   offsetof(ags_event_t, pid) == 4 && offsetof(ags_event_t, icount) == 8 &&
+                   offsetof(ags_event_t, tid) == 12 && offsetof(ags_event_t, addr) == 16 &&
+                   offsetof(ags_event_t, len) == 24 && offsetof(ags_event_t, arg) == 32 &&
+                   offsetof(ags_event_t, arg2) == 40 && sizeof(ags_event_t) == 48,
+               "ags_event_t layout");
 
 /* A LEB128 varint: AGS_OK, or AGS_E_FORMAT when truncated or longer than 64 bits. */
 static int agt_varint(const uint8_t **pp, const uint8_t *end, uint64_t *v)
@@ -21,6 +34,129 @@ static int agt_varint(const uint8_t **pp, const uint8_t *end, uint64_t *v)
         }
     }
     return AGS_E_FORMAT; /* too long */
+}
+
+/* The fast path's state: the previous addresses, icount and size; n: the events written. */
+typedef struct {
+    uint64_t pa0, pa1;
+    uint32_t picnt, psize;
+    size_t n;
+} agt_fast_t;
+
+/* Decode access records from p while the record starts before `safe` (so that its <= 31 bytes are
+ * in the buffer), at most `room` of them, into e; stops at any other record, at a varint the fast
+ * path does not take (a size or icount over 2 bytes) and at a
+ * non-canonical address, all of which the checked path re-decodes from the state left in *f.
+ * Returns where it stopped. A function of its own, with few live values: in the caller's loop the
+ * compiler spilled the state to the stack. */
+static inline __attribute__((always_inline)) const uint8_t *agt_fast(const uint8_t *p, const uint8_t *safe, ags_event_t *e,
+                                                                     size_t room, agt_fast_t *f, uint32_t pid, uint32_t tid,
+                                                                     const unsigned va_bits)
+{
+    uint64_t pa0 = f->pa0, pa1 = f->pa1;
+    uint32_t picnt = f->picnt, psize = f->psize;
+    const uint64_t half = 1ULL << (va_bits - 1), high = ~((1ULL << va_bits) - 1);
+    ags_event_t *const e0 = e;
+    /* every access record has at least 2 bytes: stopping before lim writes at most `room` events */
+    const uint8_t *lim = (size_t)(safe - p) / 2 > room ? p + 2 * room - 1 : safe;
+#if defined(__SSE2__)
+    const __m128i ids = _mm_set_epi64x((long long)((uint64_t)tid << 32), (long long)(AGS_EV_ACCESS | (uint64_t)pid << 32));
+#endif
+    while (p < lim) {
+        unsigned tag = *p;
+        if (tag >= 0x40)
+            break;
+        const uint8_t *q = p + 1;
+        unsigned sc = (tag >> 2) & 3, ic = (tag >> 4) & 3, kind = tag & 3;
+        /* size codes 0, 1: 8, 4 bytes; 3: the previous size; 2: a varint */
+        uint32_t size = sc == AGT_SIZE_8 ? 8 : sc == AGT_SIZE_4 ? 4 : psize;
+        /* icount codes 0, 1: 0, 1 instruction; 3: the previous count; 2: a varint */
+        uint32_t icn = ic & 2 ? picnt : ic;
+        if (AGS_UNLIKELY(sc == AGT_SIZE_VAR)) {
+            if ((q[0] & 0x80) && (q[1] & 0x80)) /* 3+ bytes: checked path */
+                break;
+            size = q[0] & 0x80 ? (uint32_t)((q[0] & 0x7f) | q[1] << 7) : q[0];
+            q += 1 + (q[0] >> 7);
+        }
+        if (ic == AGT_ICNT_VAR) {
+            if (q[0] < 0x80) {
+                icn = *q++;
+            } else if (q[1] < 0x80) {
+                icn = (uint32_t)((q[0] & 0x7f) | q[1] << 7);
+                q += 2;
+            } else {
+                break;
+            }
+        }
+        /* the address varint, unrolled to 4 bytes (shifts by constants, predicted branches:
+         * the next record's position does not wait for this record's bytes) */
+        uint64_t v = q[0];
+        unsigned len = 1;
+        if (v & 0x80) {
+            v = (v & 0x7f) | (uint64_t)(q[1] & 0x7f) << 7;
+            len = 2;
+            if (q[1] & 0x80) {
+                v |= (uint64_t)(q[2] & 0x7f) << 14;
+                len = 3;
+                if (q[2] & 0x80) {
+                    v |= (uint64_t)(q[3] & 0x7f) << 21;
+                    len = 4;
+                    if (q[3] & 0x80) {
+                        for (unsigned sh = 28;; sh += 7) {
+                            if (sh > 63) /* over 10 bytes: the checked path reports it */
+                                goto out;
+                            v |= (uint64_t)(q[len] & 0x7f) << sh;
+                            if (!(q[len++] & 0x80))
+                                break;
+                        }
+                    }
+                }
+            }
+        }
+        q += len;
+        /* the previous address is updated only once the record is known good: the checked path
+         * re-decodes a bad record from the same state */
+        uint64_t addr = (kind == AGS_ACC_IFETCH ? pa0 : pa1) + (uint64_t)agt_unzigzag(v);
+        if ((addr + half) & high) /* not canonical */
+            break;
+        if (kind == AGS_ACC_IFETCH)
+            pa0 = addr;
+        else
+            pa1 = addr;
+#if defined(__SSE2__)
+        /* three 16-byte stores: {type, kind, size, pid | icount, tid}, {addr, len = 0}, {0, 0} */
+        __m128i w = _mm_or_si128(ids, _mm_set_epi64x((long long)icn, (long long)(kind << 8 | size << 16)));
+        _mm_storeu_si128((__m128i *)(void *)e, w);
+        _mm_storeu_si128((__m128i *)(void *)&e->addr, _mm_cvtsi64_si128((long long)addr));
+        _mm_storeu_si128((__m128i *)(void *)&e->arg, _mm_setzero_si128());
+#else
+        *e = (ags_event_t){ .type = AGS_EV_ACCESS, .kind = (uint8_t)kind, .size = (uint16_t)size, .pid = pid,
+                            .icount = icn, .tid = tid, .addr = addr };
+#endif
+        e++;
+        psize = size;
+        picnt = icn;
+        p = q;
+    }
+out:
+    f->pa0 = pa0;
+    f->pa1 = pa1;
+    f->picnt = picnt;
+    f->psize = psize;
+    f->n = (size_t)(e - e0);
+    return p;
+}
+
+/* with the address width a constant: the canonical check takes no registers */
+static __attribute__((noinline)) const uint8_t *agt_fast48(const uint8_t *p, const uint8_t *safe, ags_event_t *e,
+                                                           size_t room, agt_fast_t *f, uint32_t pid, uint32_t tid)
+{
+    return agt_fast(p, safe, e, room, f, pid, tid, 48);
+}
+static __attribute__((noinline)) const uint8_t *agt_fast57(const uint8_t *p, const uint8_t *safe, ags_event_t *e,
+                                                           size_t room, agt_fast_t *f, uint32_t pid, uint32_t tid)
+{
+    return agt_fast(p, safe, e, room, f, pid, tid, 57);
 }
 
 static void agt_hash_upto(ags_reader_t *r)
@@ -81,68 +217,17 @@ size_t ags_agt_next(ags_reader_t *r, ags_event_t *out, size_t n)
         }
         const uint8_t *p = r->b.buf + r->b.pos, *end = r->b.buf + r->b.len;
         /* fast path: accesses with a whole record (<= 31 bytes) guaranteed in the buffer */
-        {
-            const uint8_t *safe = end - 32;
-            uint64_t pa0 = r->prev_addr[0], pa1 = r->prev_addr[1];
-            uint32_t pid = r->pid, tid = r->tid, picnt = r->prev_icount;
-            uint16_t psize = r->prev_size;
-            const unsigned vshift = 64 - r->va_bits; /* in a local: the byte stores below may alias r */
-            ags_event_t *const o = out;
-            size_t k0 = k;
-            while (k < n && p < safe && *p < 0x40) {
-                uint8_t tag = *p;
-                const uint8_t *q = p + 1;
-                unsigned sc = (tag >> 2) & 3, ic = (tag >> 4) & 3;
-                uint64_t v;
-                uint16_t size = sc == AGT_SIZE_8 ? 8 : sc == AGT_SIZE_4 ? 4 : psize;
-                uint32_t icn = ic == AGT_ICNT_0 ? 0 : ic == AGT_ICNT_1 ? 1 : picnt;
-                if (sc == AGT_SIZE_VAR) {
-                    if ((q[0] & 0x80) && (q[1] & 0x80)) /* 3+ bytes: checked path */
-                        goto slow;
-                    size = q[0] & 0x80 ? (uint16_t)((q[0] & 0x7f) | q[1] << 7) : q[0];
-                    q += 1 + (q[0] >> 7);
-                }
-                if (ic == AGT_ICNT_VAR) {
-                    if (q[0] < 0x80) {
-                        icn = *q++;
-                    } else if (q[1] < 0x80) {
-                        icn = (uint32_t)((q[0] & 0x7f) | q[1] << 7);
-                        q += 2;
-                    } else {
-                        goto slow;
-                    }
-                }
-                v = *q & 0x7f;
-                for (unsigned sh = 7; *q++ & 0x80; sh += 7) {
-                    if (sh > 63)
-                        goto slow;
-                    v |= (uint64_t)(*q & 0x7f) << sh;
-                }
-                unsigned kind = tag & 3;
-                /* the previous address is updated only once the record is known good: the
-                 * checked path re-decodes a bad record from the same state */
-                uint64_t addr = (kind == AGS_ACC_IFETCH ? pa0 : pa1) + (uint64_t)agt_unzigzag(v);
-                if ((uint64_t)((int64_t)(addr << vshift) >> vshift) != addr) /* not canonical */
-                    goto slow;
-                if (kind == AGS_ACC_IFETCH)
-                    pa0 = addr;
-                else
-                    pa1 = addr;
-                /* one struct store: the compiler writes it in wide stores, not field by field */
-                o[k++] = (ags_event_t){ .type = AGS_EV_ACCESS, .kind = (uint8_t)kind, .size = size, .pid = pid,
-                                        .icount = icn, .tid = tid, .addr = addr };
-                psize = size;
-                picnt = icn;
-                p = q;
-            }
-            if (0) {
-            slow:; /* re-decode this record on the checked path, which reports the error */
-            }
-            r->prev_addr[0] = pa0;
-            r->prev_addr[1] = pa1;
-            r->prev_icount = picnt;
-            r->prev_size = psize;
-            r->records += k - k0;
+        if (end - p > 32) {
+            agt_fast_t f = { r->prev_addr[0], r->prev_addr[1], r->prev_icount, r->prev_size, 0 };
+            const uint8_t *q = (r->va_bits == 57 ? agt_fast57 : agt_fast48)(p, end - 32, out + k, n - k, &f, r->pid, r->tid);
+            size_t got = f.n;
+            r->prev_addr[0] = f.pa0;
+            r->prev_addr[1] = f.pa1;
+            r->prev_icount = f.picnt;
+            r->prev_size = (uint16_t)f.psize;
+            r->records += got;
+            k += got;
+            p = q;
             r->b.pos = (size_t)(p - r->b.buf);
             if (k == n)
                 return k;

@@ -121,6 +121,87 @@ static void round_trip(void)
     free(back);
 }
 
+/* Every width of every .agt field, through the decoder's fast path and its checked path: address
+ * deltas of 1 to 10 varint bytes (the jump between the halves of the address space), sizes and
+ * instruction counts of 1 to 5 bytes, pid and tid changes; 57-bit addresses. Read back in batches
+ * of 1, 3 and 4096 events (records then straddle every batch and buffer boundary), each event equal,
+ * tid included. The same file read as 48-bit gives the non-canonical error at its record's byte. */
+static void field_widths(void)
+{
+    const size_t n = 200000;
+    ags_event_t *src = calloc(n, sizeof(ags_event_t)), *back = calloc(n, sizeof(ags_event_t));
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+    size_t first57 = SIZE_MAX;
+    uint32_t pid = 1, tid = 1;
+    for (size_t i = 0; i < n; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        ags_event_t *e = &src[i];
+        e->type = AGS_EV_ACCESS;
+        e->kind = (uint8_t)(x & 3);
+        unsigned w = (unsigned)(x >> 2) % 12; /* the address's width: near, far, either half */
+        uint64_t a = (x >> 8) & ((w < 10 ? 1ULL << (4 * w + 8) : 1ULL << 47) - 1);
+        if (w == 11 || (w > 6 && (x >> 60) & 1))
+            a |= 0xffff800000000000ULL; /* the upper half: a 10-byte delta from the lower */
+        if (w == 10 && (x >> 61) & 1) {
+            a = (x >> 4) & ((1ULL << 56) - 1); /* canonical in 57 bits only */
+            if (first57 == SIZE_MAX)
+                first57 = i;
+        }
+        e->addr = a;
+        unsigned sw = (unsigned)(x >> 40) & 7;
+        e->size = (uint16_t)(sw < 3 ? 8u >> sw : sw == 3 ? 1 + (x >> 44) % 127 : 1 + (x >> 44) % 65535);
+        unsigned iw = (unsigned)(x >> 20) & 7;
+        e->icount = iw < 3 ? iw : iw == 3 ? (uint32_t)(x >> 24) % 16383 : (uint32_t)(x >> 24);
+        if (((x >> 50) & 63) == 0)
+            pid = 1 + (uint32_t)(x >> 56) % 3;
+        if (((x >> 44) & 63) == 1)
+            tid = (uint32_t)(x >> 12);
+        e->pid = pid;
+        e->tid = tid;
+    }
+    CHECK(first57 != SIZE_MAX);
+    for (int z = 0; z <= 1; z++) {
+        ags_writer_t *wr;
+        char err[512];
+        CHECK_EQ(ags_writer_open(path("w.agt"), z, &wr, err, sizeof(err)), 0);
+        CHECK_EQ(ags_writer_write(wr, src, n), 0);
+        CHECK_EQ(ags_writer_close(wr, 1, err, sizeof(err)), 0);
+        static const size_t batches[] = { 1, 3, 4096 };
+        for (size_t b = 0; b < 3; b++) {
+            ags_reader_t *r;
+            CHECK_EQ(ags_reader_open(path("w.agt"), AGS_FMT_AUTO, &r, err, sizeof(err)), 0);
+            ags_reader_set_va_bits(r, 57);
+            size_t m = 0, k;
+            while (m < n && (k = ags_reader_next(r, back + m, n - m < batches[b] ? n - m : batches[b])) > 0)
+                m += k;
+            const char *msg;
+            CHECK_EQ(ags_reader_error(r, &msg), 0);
+            ags_reader_close(r);
+            CHECK_EQ(m, n);
+            size_t diff = 0;
+            for (size_t i = 0; i < m; i++)
+                diff += !same_event(&src[i], &back[i]) || src[i].tid != back[i].tid;
+            CHECK_EQ(diff, 0);
+        }
+        /* 48-bit: the events before the first 57-bit address, then its error */
+        ags_reader_t *r;
+        CHECK_EQ(ags_reader_open(path("w.agt"), AGS_FMT_AUTO, &r, err, sizeof(err)), 0);
+        size_t m = 0, k;
+        while (m < n && (k = ags_reader_next(r, back + m, n - m)) > 0)
+            m += k;
+        const char *msg = NULL;
+        CHECK(ags_reader_error(r, &msg) != 0);
+        CHECK(msg && strstr(msg, "non-canonical address"));
+        char want[64];
+        snprintf(want, sizeof(want), "0x%llx", (unsigned long long)src[first57].addr);
+        CHECK(msg && strstr(msg, want));
+        CHECK_EQ(m, first57);
+        ags_reader_close(r);
+    }
+    free(src);
+    free(back);
+}
+
 /* Every event of p read in batches of `batch`, with the reader's decompression thread or without;
  * *err: the error message (a copy), or "" */
 static size_t read_threads(const char *p, unsigned threads, size_t batch, ags_event_t *ev, size_t cap, char *err,
@@ -440,6 +521,7 @@ int main(void)
     if (!mkdtemp(dir))
         return 1;
     round_trip();
+    field_widths();
     champsim();
     lackey();
     lackey_forks();
