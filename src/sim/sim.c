@@ -422,8 +422,9 @@ static inline __attribute__((always_inline)) int translate(ags_sim_t *s, uint64_
     if (AGS_UNLIKELY(s->native_own != NULL) && (rc = native_translate(s, va, ifetch, is_store)))
         return rc;
     if (s->cfg.caches_on) {
-        if (hpa == UINT64_MAX)
-            hpa = (val & AGS_TLBE_BASE & ~((1ULL << shift) - 1)) | (va & ((1ULL << shift) - 1));
+        if (hpa == UINT64_MAX) /* a 4 KiB page with constants: the common case */
+            hpa = shift == AGS_PAGE_SHIFT ? (val & AGS_TLBE_BASE & ~(AGS_PAGE_SIZE - 1)) | (va & (AGS_PAGE_SIZE - 1))
+                                          : (val & AGS_TLBE_BASE & ~((1ULL << shift) - 1)) | (va & ((1ULL << shift) - 1));
         uint64_t line = hpa >> s->cfg.line_shift, *all = &s->l1_mru_all[line & s->l1_set_mask];
         if (*all != line) { /* else an L1 hit at the MRU way in every machine: nothing changes */
             for (unsigned i = 0; i < s->nm; i++)
@@ -457,17 +458,21 @@ static inline __attribute__((always_inline)) int do_access(ags_sim_t *s, const a
         return AGS_E_NONCANON;
     }
     va &= s->va_mask;
-    if (AGS_UNLIKELY(!s->guest.cur || s->guest.cur->pid != ev->pid)) {
-        ags_proc_t *p;
-        int rc = ags_guest_switch(&s->guest, ev->pid, &p);
-        if (rc || sticky(s))
-            return rc ? rc : s->deferred_err;
+    if (AGS_UNLIKELY(s->cur_pid != ev->pid)) { /* another process, or the first access after an event */
+        if (!s->guest.cur || s->guest.cur->pid != ev->pid) {
+            ags_proc_t *p;
+            int rc = ags_guest_switch(&s->guest, ev->pid, &p);
+            if (rc || sticky(s))
+                return rc ? rc : s->deferred_err;
+        }
+        s->cur_pid = ev->pid;
+        s->cur_pg = (uint64_t)s->rg_gen << 32 | ev->pid;
     }
     s->accesses++;
     int ifetch = ev->kind == AGS_ACC_IFETCH;
     int is_store = ev->kind >= AGS_ACC_STORE;
     const struct ags_rgp *rp = &s->rgp[(va >> AGS_PAGE_SHIFT) & (AGS_RGP_SIZE - 1)];
-    uint64_t pg = (uint64_t)s->rg_gen << 32 | ev->pid;
+    uint64_t pg = s->cur_pg;
     unsigned r = rp->rg;
     if (AGS_UNLIKELY(rp->vpn != va >> AGS_PAGE_SHIFT || rp->pg != pg))
         r = region_page(s, va, ev->pid, ifetch, pg);
@@ -486,6 +491,7 @@ static int do_event(ags_sim_t *s, const ags_event_t *ev)
 {
     ags_proc_t *p;
     int rc;
+    s->cur_pid = UINT64_MAX; /* the next access looks again: this event may switch or end the process */
     if (ev->type >= AGS_EV_TYPE_COUNT) {
         ags_sim_set_err(s, "unknown event type %u", ev->type);
         return AGS_E_FORMAT;
@@ -682,6 +688,7 @@ int ags_sim_create(const ags_config_t *cfg, ags_sim_t **out)
     s->next_scan = cfg->agile_interval;
     s->nrg = 2; /* 0: no access (events, scans); 1: the regions beyond AGS_MAX_REGIONS */
     s->rg_gen = 1; /* the page memo's entries (zeroed) are of generation 0: none valid */
+    s->cur_pid = UINT64_MAX;
     s->next_interval = cfg->interval ? cfg->interval : UINT64_MAX;
     s->warming = cfg->warmup || cfg->warmup_instructions;
     plan_milestones(s);

@@ -117,6 +117,9 @@ struct ags_sim {
      * (the only thing that changes VMAs) starts a new generation. */
     struct ags_rgp { uint64_t vpn, pg; unsigned rg; } rgp[AGS_RGP_SIZE];
     uint32_t rg_gen;
+    /* the pid of the last access, whose process is guest.cur, and its memo key (rg_gen << 32 |
+     * pid); UINT64_MAX after every event (it may switch, end the process, start a generation) */
+    uint64_t cur_pid, cur_pg;
     char err[256];
 };
 
