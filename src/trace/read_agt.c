@@ -44,9 +44,9 @@ typedef struct {
 } agt_fast_t;
 
 /* Decode access records from p while the record starts before `safe` (so that its <= 31 bytes are
- * in the buffer), at most `room` of them, into e; stops at any other record, at a varint the fast
- * path does not take (a size or icount over 2 bytes) and at a
- * non-canonical address, all of which the checked path re-decodes from the state left in *f.
+ * in the buffer), at most `room` of them, into e. Stops at any other record, at a size or icount
+ * varint over 2 bytes, at an address varint over 10 bytes and at a non-canonical address: the
+ * checked path re-decodes that record from the state left in *f and reports any error.
  * Returns where it stopped. A function of its own, with few live values: in the caller's loop the
  * compiler spilled the state to the stack. */
 static inline __attribute__((always_inline)) const uint8_t *agt_fast(const uint8_t *p, const uint8_t *safe, ags_event_t *e,
