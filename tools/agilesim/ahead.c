@@ -1,9 +1,10 @@
 /* Read-ahead: the next events are decoded (or generated) on a thread of its own while the
- * simulator runs the current ones. Two slots of AGS_CLI_AHEAD_BATCH events, filled in order: the
- * producer fills one while the consumer holds the other, and the consumer fills the next one itself
- * when the producer has not started it (busy cache workers left it no core). One fill at a time,
- * so the source is read by one thread at a time. The events are exactly those the synchronous loop
- * would read, so results do not change.
+ * simulator runs the current ones. A ring of AGS_CLI_AHEAD_SLOTS slots of AGS_CLI_AHEAD_BATCH
+ * events, filled and used in order: the producer fills the free slots ahead of the one the
+ * consumer holds, and the consumer fills the next one itself when the producer has not started it
+ * (busy cache workers left it no core). One fill at a time, so the source is read by one thread
+ * at a time. The events are exactly those the synchronous loop would read, so results do not
+ * change.
  *
  * The simulator still gets batches of AGS_CLI_BATCH (a slot is handed out a batch at a time), so
  * every per-batch check of the run loop (memory budget, progress, stop) keeps its granularity.
@@ -24,7 +25,7 @@
 static void fill(ags_cli_ahead_t *a)
 {
     unsigned slot = a->fill_next;
-    a->fill_next ^= 1;
+    a->fill_next = (a->fill_next + 1) % AGS_CLI_AHEAD_SLOTS;
     a->filling = 1;
     pthread_mutex_unlock(&a->mu);
     const char *err = NULL;
@@ -69,10 +70,11 @@ int ags_cli_ahead_start(ags_cli_ahead_t *a, ags_cli_source_t *src)
     memset(a, 0, sizeof(*a));
     a->src = src;
     a->held = -1;
-    a->buf[0] = malloc(2 * AGS_CLI_AHEAD_BATCH * sizeof(ags_event_t));
+    a->buf[0] = malloc(AGS_CLI_AHEAD_SLOTS * AGS_CLI_AHEAD_BATCH * sizeof(ags_event_t));
     if (!a->buf[0])
         return -1;
-    a->buf[1] = a->buf[0] + AGS_CLI_AHEAD_BATCH;
+    for (unsigned k = 1; k < AGS_CLI_AHEAD_SLOTS; k++)
+        a->buf[k] = a->buf[0] + k * AGS_CLI_AHEAD_BATCH;
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -136,7 +138,7 @@ size_t ags_cli_ahead_next(ags_cli_ahead_t *a, ags_event_t **batch, const char **
         a->cur_total = a->total[slot];
         a->held = (int)slot;
         a->off = n;
-        a->next = slot ^ 1;
+        a->next = (slot + 1) % AGS_CLI_AHEAD_SLOTS;
     }
     pthread_mutex_unlock(&a->mu);
     return n;
