@@ -123,10 +123,12 @@ int ags_cli_source_can_read_ahead(const ags_cli_source_t *src);
 #define AGS_CLI_BATCH 4096
 /* a read-ahead slot: large, since each hand-over between the threads costs a wake-up (tens of
  * microseconds in a VM); 4,096-event slots made a one-mode run slower, not faster */
-#define AGS_CLI_AHEAD_BATCH 65536
-/* slots in the ring: with two, the producer waited for each slot the simulator gave back and the
- * simulator for each one the producer filled (the threads take turns being late); four absorb
- * that (python3 `run --mode native --caches off`, 2 threads: 2.64 -> 1.89 s, best of 8) */
+#define AGS_CLI_AHEAD_BATCH 32768
+/* slots in the ring (6 MiB of events in all, as the two 65,536-event slots before): with two,
+ * the producer waited for each slot the simulator gave back and the simulator for each one the
+ * producer filled (the threads take turns being late); four absorb that. python3 `run --mode
+ * native --caches off`, 2 threads, median of 5: 2.92 s (two of 65,536) -> 2.47 s (four of 32,768),
+ * 2.45 s (four of 65,536) */
 #define AGS_CLI_AHEAD_SLOTS 4
 typedef struct {
     ags_cli_source_t *src;
