@@ -138,8 +138,9 @@ typedef struct {
     ags_event_t *buf[AGS_CLI_AHEAD_SLOTS];
     size_t n[AGS_CLI_AHEAD_SLOTS];
     const char *err[AGS_CLI_AHEAD_SLOTS];
-    uint64_t done[AGS_CLI_AHEAD_SLOTS], total[AGS_CLI_AHEAD_SLOTS];     /* the reader's progress (bytes) after each slot's batch */
-    int ready[AGS_CLI_AHEAD_SLOTS];                   /* slot filled (and not yet given back) */
+    /* the reader's progress (bytes) after each slot's batch */
+    uint64_t done[AGS_CLI_AHEAD_SLOTS], total[AGS_CLI_AHEAD_SLOTS];
+    int ready[AGS_CLI_AHEAD_SLOTS]; /* slot filled (and not yet given back) */
     int held;                       /* the slot the simulator is using, or -1 */
     size_t off;                     /* events of the held slot handed out so far */
     unsigned next;                  /* the slot of the next batch */
