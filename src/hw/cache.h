@@ -32,15 +32,16 @@ typedef struct {
     ags_clevel_t lvl[3];
     unsigned line_shift;
     int on;
-    int avx512;             /* the host runs AVX-512F and the AVX-512 set code was built: replay
-                             * with it (ags_cache_access_line_avx512) */
+    int avx512;             /* the host runs AVX-512F and the AVX-512 set code was built: the
+                             * replay uses it (ags_machine_replay_avx512) */
 } ags_cache_t;
 
 int ags_cache_init(ags_cache_t *c, const ags_config_t *cfg);
 void ags_cache_fini(ags_cache_t *c);
 /* The host CPU (and OS) run AVX-512F code, and this build has it (AGS_HAVE_AVX512). */
 int ags_cache_host_avx512(void);
-/* ags_cache_access_line with the AVX-512 set code (cache_avx512.c; only where c->avx512). */
+/* ags_cache_access_line with the AVX-512 set code (cache_avx512.c; only where c->avx512): one
+ * line at a time, for the unit test that checks the set code against the reference LRU. */
 unsigned ags_cache_access_line_avx512(ags_cache_t *c, uint64_t line);
 
 static inline uint32_t *ags_clevel_set(const ags_clevel_t *l, uint64_t line)
