@@ -15,6 +15,7 @@
 #include "util.h"
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -641,10 +642,129 @@ static void explain_full(ags_sim_t *s)
         ags_sim_set_err(s, "%s (%s, sized from --guest-memory) is exhausted; raise --guest-memory", what, size);
 }
 
+/* A data reference to a line that is not the last one queued in its L1 set in every machine:
+ * queued in each (translate's caches part, out of run_fast's loop). */
+static __attribute__((noinline)) void push_data(ags_sim_t *s, uint64_t line)
+{
+    for (unsigned i = 0; i < s->nm; i++)
+        ags_machine_cache_push(s, s->m[i], line << 1);
+    s->l1_mru_all[line & s->l1_set_mask] = line;
+}
+
+/* The lookup in an L1 TLB array of an entry not at its set's MRU way (run_fast). */
+static __attribute__((noinline)) int l1_lookup(ags_sa_t *a, uint64_t key, uint64_t tag, uint64_t *val)
+{
+    return ags_sa_lookup(a, key, tag, val);
+}
+
+/* The common access, with the run's state in registers: an access of the current process (the
+ * one whose memo key is cur_pg) that stays within one page, whose page's region the memo holds,
+ * whose 4 KiB entry is at the MRU way of its L1 TLB set with every bit the access needs, and
+ * after which no milestone is due. For such an access do_access, translate and run_events
+ * change only the counters below (and, with caches on, queue its data line), in this order; the
+ * first event that is not one is left to them, untouched. Not with --check (every hit is
+ * verified), a TLB of native's own, or the TLB off. `caches` and `va_bits` are constants (four
+ * copies). Returns how many events it took. */
+static inline __attribute__((always_inline)) size_t run_fast_body(ags_sim_t *s, const ags_event_t *ev, size_t n,
+                                                                  const int caches, const unsigned va_bits)
+{
+    const struct ags_fastk *const k = s->fastk;
+    /* the first 8 bytes of an event: type (0, an access), kind (< 4), size, pid */
+    _Static_assert(offsetof(ags_event_t, type) == 0 && offsetof(ags_event_t, kind) == 1 &&
+                       offsetof(ags_event_t, size) == 2 && offsetof(ags_event_t, pid) == 4 && AGS_EV_ACCESS == 0,
+                   "event header layout");
+    const uint64_t hdr_mask = 0xffffffff0000fcffULL, hdr = s->cur_pid << 32;
+    const uint64_t pg = s->cur_pg, asid = s->guest.cur->asid, next_timer = s->next_timer;
+    const uint64_t va_mask = (1ULL << va_bits) - 1;
+    const unsigned line_shift = s->cfg.line_shift;
+    uint64_t *const mru_all = s->l1_mru_all, l1_set_mask = s->l1_set_mask;
+    struct ags_rgp *const rgp = s->rgp;
+    ags_region_stats_t *const rg = s->rg;
+    const uint32_t pid = (uint32_t)s->cur_pid;
+    uint64_t instructions = s->instructions;
+    unsigned r = s->cur_rg;
+    /* each event taken is one access: stop before the one that reaches acc_at */
+    if (s->accesses >= s->acc_at)
+        return 0;
+    if (s->acc_at - s->accesses - 1 < n)
+        n = (size_t)(s->acc_at - s->accesses - 1);
+    size_t i;
+    for (i = 0; i < n; i++) {
+        const ags_event_t *e = &ev[i];
+        uint64_t w, va = e->addr;
+        memcpy(&w, e, sizeof(w));
+        if (AGS_UNLIKELY((w & hdr_mask) != hdr || !ags_canonical(va, va_bits)))
+            break;
+        unsigned kind = (unsigned)(w >> 8) & 3, size = (unsigned)(w >> 16) & 0xffff;
+        va &= va_mask;
+        uint64_t vpn = va >> AGS_PAGE_SHIFT, off = va & (AGS_PAGE_SIZE - 1);
+        struct ags_rgp *rp = &rgp[vpn & (AGS_RGP_SIZE - 1)];
+        if (AGS_UNLIKELY(off + size > AGS_PAGE_SIZE))
+            break;
+        if (AGS_UNLIKELY(rp->vpn != vpn || rp->pg != pg)) { /* region_page, when its cache's first entry holds va */
+            const struct ags_rgc *c = &s->rgc[kind == AGS_ACC_IFETCH][0];
+            if (!rgc_holds(c, pid, va))
+                break;
+            *rp = (struct ags_rgp){ vpn, pg, c->rg };
+        }
+        size_t base = (size_t)(vpn & k[kind].set_mask) * k[kind].ways;
+        uint64_t v = k[kind].val[base], need = k[kind].need, tag = ags_tlb_tag(va, 0, (uint32_t)asid);
+        /* not at the MRU way: ags_tlb_lookup's first lookup, which moves a hit there */
+        if (AGS_UNLIKELY(k[kind].tag[base] != tag) && !l1_lookup(k[kind].sa, vpn, tag, &v))
+            break;
+        if (AGS_UNLIKELY((v & need) != need))
+            break;
+        uint64_t ni = instructions + e->icount;
+        if (AGS_UNLIKELY(ni >= next_timer))
+            break;
+        if (caches) {
+            uint64_t line = ((v & AGS_TLBE_BASE) | off) >> line_shift;
+            if (mru_all[line & l1_set_mask] != line)
+                push_data(s, line);
+        }
+        r = rp->rg;
+        rg[r].accesses++;
+        instructions = ni;
+    }
+    s->accesses += i;
+    s->instructions = instructions;
+    s->events += i;
+    s->cur_rg = r;
+    return i;
+}
+
+static __attribute__((noinline)) size_t run_fast_48(ags_sim_t *s, const ags_event_t *ev, size_t n)
+{
+    return run_fast_body(s, ev, n, 0, 48);
+}
+static __attribute__((noinline)) size_t run_fast_48c(ags_sim_t *s, const ags_event_t *ev, size_t n)
+{
+    return run_fast_body(s, ev, n, 1, 48);
+}
+static __attribute__((noinline)) size_t run_fast_57(ags_sim_t *s, const ags_event_t *ev, size_t n)
+{
+    return run_fast_body(s, ev, n, 0, 57);
+}
+static __attribute__((noinline)) size_t run_fast_57c(ags_sim_t *s, const ags_event_t *ev, size_t n)
+{
+    return run_fast_body(s, ev, n, 1, 57);
+}
+
+static inline size_t run_fast(ags_sim_t *s, const ags_event_t *ev, size_t n)
+{
+    if (s->cur_pid == UINT64_MAX || !s->fast)
+        return 0;
+    if (s->va_bits == 48)
+        return s->cfg.caches_on ? run_fast_48c(s, ev, n) : run_fast_48(s, ev, n);
+    return s->cfg.caches_on ? run_fast_57c(s, ev, n) : run_fast_57(s, ev, n);
+}
+
 /* The event loop, compiled twice: `check` (a constant) adds the verification of TLB hits. */
 static inline __attribute__((always_inline)) int run_events(ags_sim_t *s, const ags_event_t *ev, size_t n, int check)
 {
     for (size_t i = 0; i < n; i++) {
+        if (!check && (i += run_fast(s, ev + i, n - i)) == n)
+            break;
         const ags_event_t *e = &ev[i];
         int rc = e->type == AGS_EV_ACCESS ? do_access(s, e, check) : do_event(s, e);
         if (AGS_UNLIKELY(rc)) {
@@ -737,6 +857,12 @@ int ags_sim_create(const ags_config_t *cfg, ags_sim_t **out)
     if ((cfg->modes & (1u << AGS_MODE_AGILE)) && cfg->host_page_shift > AGS_PAGE_SHIFT)
         s->eptd_bits = AGS_TLBE_EPTD; /* agile tracks data stores to large host pages (EPT D bits) */
     s->store_bits = AGS_TLBE_W | AGS_TLBE_D | s->eptd_bits;
+    for (unsigned i = 0; i < 4; i++) {
+        ags_sa_t *a = &s->tlb.l1[i == AGS_ACC_IFETCH][0];
+        s->fastk[i] = (struct ags_fastk){ a, a->tag, a->val, a->set_mask, a->ways,
+                                          s->all_bits | (i >= AGS_ACC_STORE ? s->store_bits : 0) };
+    }
+    s->fast = !cfg->check && !s->native_own && s->tlb.on && s->tlb.l1[0][0].ways && s->tlb.l1[1][0].ways;
     ags_guest_listener_t ls = { s, on_pt_page_alloc, on_pt_page_free, on_pt_write, on_tlb_flush,
                                 on_cr3_write, on_guest_fault, on_host_backed };
     if (ags_guest_init(&s->guest, &s->cfg, s->mem, &s->ept, &ls))

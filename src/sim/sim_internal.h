@@ -120,6 +120,11 @@ struct ags_sim {
     /* the pid of the last access, whose process is guest.cur, and its memo key (rg_gen << 32 |
      * pid); UINT64_MAX after every event (it may switch, end the process, start a generation) */
     uint64_t cur_pid, cur_pg;
+    /* run_fast may be used (not --check, no TLB of native's own, the TLB on with both 4 KiB L1
+     * arrays); and by access kind, the L1 TLB array for 4 KiB pages it looks up and the bits of
+     * an entry it needs (all constant once created) */
+    int fast;
+    struct ags_fastk { ags_sa_t *sa; const uint64_t *tag, *val; uint64_t set_mask, ways, need; } fastk[4];
     char err[256];
 };
 
