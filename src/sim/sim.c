@@ -642,13 +642,14 @@ static void explain_full(ags_sim_t *s)
         ags_sim_set_err(s, "%s (%s, sized from --guest-memory) is exhausted; raise --guest-memory", what, size);
 }
 
-/* A data reference to a line that is not the last one queued in its L1 set in every machine:
- * queued in each (translate's caches part, out of run_fast's loop). */
-static __attribute__((noinline)) void push_data(ags_sim_t *s, uint64_t line)
+/* Data references to lines that were not the last ones queued in their L1 sets in every
+ * machine, in order: queued in each machine (translate's caches part, for run_fast, which has
+ * already set l1_mru_all). */
+static __attribute__((noinline)) void push_data(ags_sim_t *s, const uint64_t *line, size_t n)
 {
-    for (unsigned i = 0; i < s->nm; i++)
-        ags_machine_cache_push(s, s->m[i], line << 1);
-    s->l1_mru_all[line & s->l1_set_mask] = line;
+    for (size_t j = 0; j < n; j++)
+        for (unsigned i = 0; i < s->nm; i++)
+            ags_machine_cache_push(s, s->m[i], line[j] << 1);
 }
 
 /* The lookup in an L1 TLB array of an entry not at its set's MRU way (run_fast). */
@@ -683,6 +684,11 @@ static inline __attribute__((always_inline)) size_t run_fast_body(ags_sim_t *s, 
     const uint32_t pid = (uint32_t)s->cur_pid;
     uint64_t instructions = s->instructions;
     unsigned r = s->cur_rg;
+    /* the data lines to queue in every machine, in order (no walk reference comes between them:
+     * walks happen only outside this loop); queued before it returns */
+    enum { AGS_FAST_PEND = 256 };
+    uint64_t pend[AGS_FAST_PEND];
+    size_t npend = 0;
     /* each event taken is one access: stop before the one that reaches acc_at */
     if (s->accesses >= s->acc_at)
         return 0;
@@ -717,15 +723,22 @@ static inline __attribute__((always_inline)) size_t run_fast_body(ags_sim_t *s, 
         uint64_t ni = instructions + e->icount;
         if (AGS_UNLIKELY(ni >= next_timer))
             break;
-        if (caches) {
-            uint64_t line = ((v & AGS_TLBE_BASE) | off) >> line_shift;
-            if (mru_all[line & l1_set_mask] != line)
-                push_data(s, line);
+        if (caches) { /* without a branch on the line: it goes to the list if its set's differs */
+            uint64_t line = ((v & AGS_TLBE_BASE) | off) >> line_shift, *all = &mru_all[line & l1_set_mask];
+            pend[npend] = line;
+            npend += *all != line;
+            *all = line;
+            if (AGS_UNLIKELY(npend == AGS_FAST_PEND)) {
+                push_data(s, pend, npend);
+                npend = 0;
+            }
         }
         r = rp->rg;
         rg[r].accesses++;
         instructions = ni;
     }
+    if (caches && npend)
+        push_data(s, pend, npend);
     s->accesses += i;
     s->instructions = instructions;
     s->events += i;
