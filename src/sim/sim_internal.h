@@ -124,6 +124,7 @@ struct ags_sim {
      * arrays); and by access kind, the L1 TLB array for 4 KiB pages it looks up and the bits of
      * an entry it needs (all constant once created) */
     int fast;
+    unsigned fast_skip, fast_backoff; /* general events before run_fast is tried again; the next wait */
     struct ags_fastk { ags_sa_t *sa; const uint64_t *tag, *val; uint64_t set_mask, ways, need; } fastk[4];
     char err[256];
 };
