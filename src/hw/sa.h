@@ -49,6 +49,15 @@ static inline int ags_sa_lookup(ags_sa_t *c, uint64_t set_key, uint64_t tag, uin
     return 0;
 }
 
+/* a[0..n) moves to a[1..n], n a constant: through a copy (GCC calls memmove even for a constant
+ * size; copies of constant sizes become vector loads and stores) */
+static inline __attribute__((always_inline)) void ags_sa_shift1(uint64_t *a, const uint32_t n)
+{
+    uint64_t tmp[16];
+    memcpy(tmp, a, n * sizeof(uint64_t));
+    memcpy(a + 1, tmp, n * sizeof(uint64_t));
+}
+
 /* Insert as MRU, evicting the LRU way. The tag must not be present. */
 static inline void ags_sa_insert(ags_sa_t *c, uint64_t set_key, uint64_t tag, uint64_t val)
 {
@@ -56,10 +65,25 @@ static inline void ags_sa_insert(ags_sa_t *c, uint64_t set_key, uint64_t tag, ui
         return;
     size_t base = (size_t)(set_key & c->set_mask) * c->ways;
     uint64_t *t = c->tag + base, *v = c->val + base;
-    for (uint32_t j = c->ways - 1; j > 0; j--) {
-        t[j] = t[j - 1];
-        v[j] = v[j - 1];
+    /* the usual way counts with moves of a constant size (a few vector loads and stores, where
+     * the loop took seven instructions per way) */
+#define AGS_SA_SHIFT(w)                                        \
+    case w:                                                    \
+        ags_sa_shift1(t, w - 1);                               \
+        ags_sa_shift1(v, w - 1);                               \
+        break
+    switch (c->ways) {
+    AGS_SA_SHIFT(4);
+    AGS_SA_SHIFT(8);
+    AGS_SA_SHIFT(12);
+    AGS_SA_SHIFT(16);
+    default:
+        for (uint32_t j = c->ways - 1; j > 0; j--) {
+            t[j] = t[j - 1];
+            v[j] = v[j - 1];
+        }
     }
+#undef AGS_SA_SHIFT
     t[0] = tag;
     v[0] = val;
 }

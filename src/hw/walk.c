@@ -67,6 +67,7 @@ static inline void step(ags_walk_t *o, uint64_t hpa, uint64_t val, unsigned leve
     s->val = val;
     s->level = (uint8_t)level;
     s->dim = (uint8_t)dim;
+    o->ndim[dim]++;
 }
 
 /* gPA -> hPA through the nested TLB, host PWCs and the EPT. */
@@ -125,6 +126,7 @@ static ags_walk_ret_t host_xlate(ags_walker_t *w, uint64_t gpa, ags_walk_t *o, u
 ags_walk_ret_t ags_walk(ags_walker_t *w, uint64_t va, uint32_t asid, uint64_t root, int root_kind, ags_walk_t *o)
 {
     o->n = 0;
+    o->ndim[0] = o->ndim[1] = o->ndim[2] = 0;
     o->pwc_hits = o->ntlb_hits = o->ntlb_misses = 0;
     o->fault_level = 0;
     o->switch_level = root_kind == AGS_ROOT_GUEST ? w->glevels + 1 : 0;

@@ -38,6 +38,7 @@ typedef struct {
 
 typedef struct {
     unsigned n;             /* memory references (steps recorded) */
+    unsigned ndim[3];       /* of them, by dimension (AGS_DIM_*) */
     unsigned pwc_hits, ntlb_hits, ntlb_misses;
     ags_wstep_t s[AGS_WALK_MAX];
     uint64_t hpa;           /* translation of va */

@@ -261,15 +261,9 @@ int ags_machine_miss(ags_sim_t *s, ags_machine_t *m, ags_proc_t *p, uint64_t va,
     m->rg[s->cur_rg].walks++;
     m->rg[s->cur_rg].walk_refs += n;
     m->st.walk_refs_hist[n < AGS_HIST_MAX ? n : AGS_HIST_MAX - 1]++;
-    for (unsigned i = 0; i < n; i++) {
-        unsigned d = w->s[i].dim;
-        if (d == AGS_DIM_HOST)
-            m->st.walk_refs_host++;
-        else if (d == AGS_DIM_GUEST)
-            m->st.walk_refs_guest++;
-        else
-            m->st.walk_refs_shadow++;
-    }
+    m->st.walk_refs_host += w->ndim[AGS_DIM_HOST];
+    m->st.walk_refs_guest += w->ndim[AGS_DIM_GUEST];
+    m->st.walk_refs_shadow += w->ndim[AGS_DIM_SHADOW];
     account_refs(s, m, w);
     if (m->mode == AGS_MODE_AGILE) {
         unsigned sl = w->switch_level;
@@ -337,6 +331,9 @@ int ags_machine_create(ags_sim_t *s, ags_mode_t mode, unsigned index, ags_machin
             ags_machine_destroy(m);
             return AGS_E_NOMEM;
         }
+        m->vmm.charges = &s->vmm_charges;
+        m->vmm.pend = m->rg_pend;
+        m->vmm.failed = &s->vmm_failed;
     }
     *out = m;
     return AGS_OK;

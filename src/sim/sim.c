@@ -30,7 +30,7 @@ void ags_sim_set_err(ags_sim_t *s, const char *fmt, ...)
 /* The sticky errors of the modules (the deferred_err pattern): an allocation that failed where
  * the failure could not be returned. Checked after every fan-out (never on the TLB-hit path);
  * the first one stops the run. */
-static int sticky(ags_sim_t *s)
+static __attribute__((noinline)) int sticky_slow(ags_sim_t *s)
 {
     if (s->deferred_err)
         return s->deferred_err;
@@ -39,7 +39,7 @@ static int sticky(ags_sim_t *s)
         what = "guest OS bookkeeping";
     else if (s->mem->err)
         what = "host frame free lists";
-    for (unsigned i = 0; !what && i < s->nm; i++)
+    for (unsigned i = 0; !what && s->vmm_failed && i < s->nm; i++)
         if (s->m[i]->has_vmm && s->m[i]->vmm.err) {
             ags_sim_set_err(s, "%s: VMM: %s", ags_mode_name(s->m[i]->mode), s->m[i]->vmm.errmsg);
             return s->deferred_err = s->m[i]->vmm.err;
@@ -48,6 +48,13 @@ static int sticky(ags_sim_t *s)
         return AGS_OK;
     ags_sim_set_err(s, "out of memory: %s", what);
     return s->deferred_err = AGS_E_NOMEM;
+}
+/* one test of four flags where nothing failed (every fan-out) */
+static inline int sticky(ags_sim_t *s)
+{
+    if (AGS_LIKELY(!s->deferred_err && !s->guest.sticky && !s->mem->err && !s->vmm_failed))
+        return AGS_OK;
+    return sticky_slow(s);
 }
 
 /* ------------------------------------------------------------------ guest listener */
@@ -133,9 +140,13 @@ static void on_host_backed(void *ctx, uint64_t gpfn)
         ags_machine_t *m = s->m[i];
         if (m->mode == AGS_MODE_NATIVE)
             continue;
+        uint64_t c = (uint64_t)s->cfg.cost_exit + s->cfg.cost_ept_violation;
         m->st.exits.total++;
         m->st.exits.ept_violation++;
-        m->st.vmm.ept_violation += (uint64_t)s->cfg.cost_exit + s->cfg.cost_ept_violation;
+        m->st.vmm.ept_violation += c;
+        m->rg_pend[0]++;
+        m->rg_pend[1] += c;
+        s->vmm_charges++;
     }
 }
 
@@ -331,20 +342,34 @@ static inline __attribute__((always_inline)) unsigned region_page(ags_sim_t *s, 
     return r;
 }
 
-/* VM exits and VMM cycles of a slow path go to the access's region */
-typedef struct { uint64_t exits, vmm; } rg_snap_t;
-static inline void rg_snap(const ags_sim_t *s, rg_snap_t *sn)
+/* VM exits and VMM cycles of a slow path go to the access's region: what the machines charged
+ * between rg_begin and rg_end (those charged elsewhere, in events, go to no region). Every charge
+ * bumps vmm_charges, so that a slow path that charged nothing (the common one) costs a compare. */
+static __attribute__((noinline)) void rg_clear(ags_sim_t *s)
 {
     for (unsigned i = 0; i < s->nm; i++)
-        sn[i].exits = s->m[i]->st.exits.total, sn[i].vmm = ags_vmm_cycles_total(&s->m[i]->st.vmm);
+        s->m[i]->rg_pend[0] = s->m[i]->rg_pend[1] = 0;
+    s->rg_charges = s->vmm_charges;
 }
-static inline void rg_charge(ags_sim_t *s, const rg_snap_t *sn)
+static inline void rg_begin(ags_sim_t *s)
+{
+    if (AGS_UNLIKELY(s->vmm_charges != s->rg_charges))
+        rg_clear(s);
+}
+static __attribute__((noinline)) void rg_attribute(ags_sim_t *s)
 {
     for (unsigned i = 0; i < s->nm; i++) {
         ags_machine_t *m = s->m[i];
-        m->rg[s->cur_rg].vm_exits += m->st.exits.total - sn[i].exits;
-        m->rg[s->cur_rg].vmm_cycles += ags_vmm_cycles_total(&m->st.vmm) - sn[i].vmm;
+        m->rg[s->cur_rg].vm_exits += m->rg_pend[0];
+        m->rg[s->cur_rg].vmm_cycles += m->rg_pend[1];
+        m->rg_pend[0] = m->rg_pend[1] = 0;
     }
+    s->rg_charges = s->vmm_charges;
+}
+static inline void rg_end(ags_sim_t *s)
+{
+    if (AGS_UNLIKELY(s->vmm_charges != s->rg_charges))
+        rg_attribute(s);
 }
 
 /* --check: a TLB hit must give the oracle's translation (a stale entry would not). */
@@ -405,18 +430,16 @@ static inline __attribute__((always_inline)) int translate(ags_sim_t *s, uint64_
             return rc;
         hpa = UINT64_MAX; /* from val, below, unless the slow path gives it */
         if (AGS_UNLIKELY((val & need) != need)) {
-            rg_snap_t sn[AGS_MODE_COUNT];
-            rg_snap(s, sn);
+            rg_begin(s);
             rc = slow_hit(s, va, ifetch, is_store, val, shift, &hpa);
-            rg_charge(s, sn);
+            rg_end(s);
             if (rc)
                 return rc;
         }
     } else {
-        rg_snap_t sn[AGS_MODE_COUNT];
-        rg_snap(s, sn);
+        rg_begin(s);
         rc = slow_access(s, va, ifetch, is_store, &hpa);
-        rg_charge(s, sn);
+        rg_end(s);
         if (rc)
             return rc;
     }

@@ -26,6 +26,9 @@ typedef struct {
     ags_vmm_t vmm;
     ags_stats_t st;
     uint64_t walk_cycles;
+    /* exits and VMM cycles charged and not yet attributed to a region: [0] exits, [1] cycles
+     * (the VMM's pend points here; EPT violations of host backing add here too) */
+    uint64_t rg_pend[2];
     ags_walk_t w;           /* scratch walk record */
     /* The cache model is a pure consumer (walk lengths never depend on it; its latencies only add
      * to walk_cycles and walk_cache_hits): references queue here, in order, and are replayed in
@@ -103,6 +106,10 @@ struct ags_sim {
     double cpi_used;
     int finished;
     int deferred_err;
+    /* bumped on every charge of a VM exit or VMM cycles in any machine; the value at the start of
+     * the current slow path (attribution by region) */
+    uint64_t vmm_charges, rg_charges;
+    int vmm_failed;         /* set when any VMM set its sticky error */
     ags_cworker_t *workers;
     unsigned nworkers;
     /* attribution by region (ags_region_stats_t): the keys and access counts; the region of the

@@ -37,7 +37,7 @@ void ags_agile_to_nested(ags_vmm_t *v, uint32_t slot)
     }
     ags_vmm_flush_tlb(v); /* a live non-leaf entry changed */
     v->st->agile.to_nested++;
-    v->st->vmm.agile_switch += v->cfg->cost_switch;
+    ags_vmm_charge(v, &v->st->vmm.agile_switch, v->cfg->cost_switch);
 }
 
 void ags_agile_to_shadow(ags_vmm_t *v, uint32_t slot)
@@ -76,7 +76,7 @@ void ags_agile_to_shadow(ags_vmm_t *v, uint32_t slot)
     }
     /* no flush here: reverts happen only in a scan, which ends with an INVEPT */
     v->st->agile.to_shadow++;
-    v->st->vmm.agile_revert += cost;
+    ags_vmm_charge(v, &v->st->vmm.agile_revert, cost);
 }
 
 /* Revert the clean NESTED pages of the subtree at slot whose parent is SHADOW, top-down. */
@@ -132,5 +132,5 @@ void ags_vmm_scan(ags_vmm_t *v)
     if (nested) /* EPT D bits were cleared (and perhaps pages reverted): INVEPT */
         ags_vmm_invept(v);
     v->st->agile.scans++;
-    v->st->vmm.agile_scan += nested * v->cfg->cost_scan_page;
+    ags_vmm_charge(v, &v->st->vmm.agile_scan, nested * v->cfg->cost_scan_page);
 }

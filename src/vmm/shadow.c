@@ -239,7 +239,7 @@ static unsigned resync(ags_vmm_t *v, uint32_t id)
         }
     s->unsync = 0;
     v->st->resyncs++;
-    v->st->vmm.resync += v->cfg->cost_resync;
+    ags_vmm_charge(v, &v->st->vmm.resync, v->cfg->cost_resync);
     uint32_t slot = s->slot;
     if (changed && v->agile && !v->cfg->agile_force_level && ++v->slot[slot].writes >= v->cfg->agile_threshold)
         ags_agile_to_nested(v, slot); /* flushes */

@@ -235,6 +235,9 @@ int ags_vmm_init(ags_vmm_t *v, const ags_config_t *cfg, ags_mem_t *mem, ags_gues
     v->region = region;
     v->agile = agile;
     v->levels = cfg->guest_levels;
+    v->charges = &v->own[0];
+    v->pend = &v->own[1];
+    v->failed = &v->failed_own;
     if (agile && cfg->agile_cr3_cache) {
         v->cr3c = calloc(cfg->agile_cr3_cache, sizeof(uint32_t));
         if (!v->cr3c)

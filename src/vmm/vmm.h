@@ -67,6 +67,15 @@ typedef struct {
     int err;
     char errmsg[160];
 
+    /* For the driver (which points them at its own counters after init; until then, at own[]
+     * and failed_own): *charges is bumped on every charge of an exit or of VMM cycles, and
+     * pend[0], pend[1] add up the exits and cycles charged (the driver attributes them to the
+     * region of the access whose slow path charged them, and clears them); *failed is set with
+     * err. So that the driver learns whether a slow path charged anything, or whether any VMM
+     * failed, from one counter or flag. */
+    uint64_t *charges, *pend, own[3];
+    int *failed, failed_own;
+
     /* agile: gCR3 -> sCR3 cache (pids, LRU first) */
     uint32_t *cr3c;
     size_t ncr3c;

@@ -14,7 +14,19 @@ static inline void ags_vmm_exit(ags_vmm_t *v, uint64_t *count, uint64_t *cycles,
 {
     v->st->exits.total++;
     (*count)++;
-    *cycles += (uint64_t)v->cfg->cost_exit + extra;
+    uint64_t c = (uint64_t)v->cfg->cost_exit + extra;
+    *cycles += c;
+    v->pend[0]++;
+    v->pend[1] += c;
+    (*v->charges)++;
+}
+
+/* VMM cycles without an exit of their own (resync, agile's switches and scans) */
+static inline void ags_vmm_charge(ags_vmm_t *v, uint64_t *cycles, uint64_t n)
+{
+    *cycles += n;
+    v->pend[1] += n;
+    (*v->charges)++;
 }
 
 static inline uint64_t ags_vmm_switch_entry(uint64_t guest_table_hpa)
@@ -56,6 +68,7 @@ static inline void ags_vmm_fail(ags_vmm_t *v, const char *what)
 {
     if (!v->err) {
         v->err = AGS_E_NOMEM;
+        *v->failed = 1;
         snprintf(v->errmsg, sizeof(v->errmsg), "out of memory: %s", what);
     }
 }

@@ -2,6 +2,7 @@
  * Configuration: 4-level, 4 KiB pages, caches and walk caches off, flat 1-cycle references. */
 #include "simtest.h"
 #include "sim/sim_internal.h"
+#include "vmm/vmm_internal.h"
 
 /* The counts below marked "wp" were worked out for --shadow-sync wp without prefetch. */
 static void cfg_wp(ags_config_t *c)
@@ -486,8 +487,39 @@ static void audit_catches(void)
     ags_sim_destroy(s);
 }
 
+/* A VMM that could not grow its bookkeeping (its sticky error) stops the run at the next
+ * fan-out, with the VMM's message: the driver learns of it from one flag (vmm_failed). */
+static void vmm_sticky_error(void)
+{
+    ags_config_t c;
+    cfg_bare(&c, NATIVE | NESTED | SHADOW | AGILE);
+    c.check = 0;
+    ags_sim_t *s = sim_new(&c);
+    evs_t e = { .n = 0 };
+    MMAP(&e, 1, A, 2 * 4096);
+    LOAD(&e, 1, A);
+    sim_feed(s, &e);
+    CHECK_EQ(s->vmm_failed, 0);
+    ags_vmm_t *v = NULL;
+    for (unsigned i = 0; i < s->nm; i++)
+        if (s->m[i]->mode == AGS_MODE_SHADOW)
+            v = &s->m[i]->vmm;
+    CHECK(v != NULL);
+    ags_vmm_fail(v, "unit test");
+    CHECK_EQ(s->vmm_failed, 1);
+    LOAD(&e, 1, A); /* a TLB hit: no fan-out, no check */
+    CHECK_EQ(ags_sim_run(s, e.ev, e.n), 0);
+    e.n = 0;
+    LOAD(&e, 1, A + 4096); /* a miss: the fan-out finds the error */
+    CHECK_EQ(ags_sim_run(s, e.ev, e.n), AGS_E_NOMEM);
+    const char *msg = ags_sim_errmsg(s);
+    CHECK(msg && strstr(msg, "shadow: VMM: out of memory: unit test"));
+    ags_sim_destroy(s);
+}
+
 int main(void)
 {
+    vmm_sticky_error();
     audit_catches();
     shadow_mmap_touch_munmap();
     warmup_excludes();
