@@ -33,6 +33,8 @@ static void pt_write(ags_guest_t *g, uint32_t slot, unsigned idx, uint64_t val)
     ags_gpt_t *t = &g->pt[slot];
     uint64_t old = t->e[idx];
     t->e[idx] = val;
+    if (t->level > 1)
+        g->pt_gen++; /* the leaf-table memo */
     t->npresent += (unsigned)mapped(val) - (unsigned)mapped(old);
     if (t->level > 1 && ags_x86_present(val) && !ags_x86_leaf(val, t->level))
         t->child[idx] = ags_mem_tag(g->mem, ags_ept_gpa2hpa(g->ept, ags_pte_addr(val)) >> AGS_PAGE_SHIFT);
@@ -85,6 +87,7 @@ static uint32_t pt_alloc(ags_guest_t *g, uint32_t pid, unsigned level, uint32_t 
 static void pt_release(ags_guest_t *g, uint32_t slot)
 {
     ags_gpt_t *t = &g->pt[slot];
+    g->pt_gen++; /* the leaf-table memo: the slot may be reused */
     g->ls.pt_page_free(g->ls.ctx, slot);
     ags_mem_pt_detach(g->mem, t->hpa >> AGS_PAGE_SHIFT);
     ags_g_frame_put(g, t->gpfn, 0);
@@ -225,6 +228,7 @@ int ags_guest_switch(ags_guest_t *g, uint32_t pid, ags_proc_t **out)
 int ags_guest_xlate(const ags_guest_t *g, const ags_proc_t *p, uint64_t va, ags_gxlate_t *x)
 {
     ags_gpt_iter_t it;
+    x->memo = NULL;
     ags_for_each_gpt_level(it, g, p->root, va, 1) {
         x->slot[it.level] = it.slot;
         x->idx[it.level] = it.idx;
@@ -244,10 +248,31 @@ int ags_guest_xlate(const ags_guest_t *g, const ags_proc_t *p, uint64_t va, ags_
     return 0;
 }
 
+int ags_guest_xlate_fill(ags_guest_t *g, const ags_proc_t *p, uint64_t va, ags_gxlate_t *x)
+{
+    int mapped = ags_guest_xlate(g, p, va, x);
+    if (x->leaf_level == 1) { /* the descent reached a leaf table */
+        struct ags_gmemo *m = &g->memo[(va >> 21) & (AGS_GMEMO_SIZE - 1)];
+        m->region = va >> 21;
+        m->gen = g->pt_gen;
+        m->root = p->root;
+        for (unsigned level = g->levels; level >= 1; level--)
+            m->slot[level] = x->slot[level];
+        m->upper_a = 0;
+        x->memo = m;
+    }
+    return mapped;
+}
+
 unsigned ags_guest_touch(ags_guest_t *g, const ags_gxlate_t *x, int is_write)
 {
     unsigned changed = 0;
-    for (unsigned level = g->levels; level >= x->leaf_level; level--) {
+    /* the memo entry, if it still describes x's way (no table changed since, and the entry was not
+     * taken over by another region: a leaf table has one way down to it) */
+    struct ags_gmemo *m = x->memo;
+    if (m && (m->gen != g->pt_gen || m->slot[1] != x->slot[1] || x->leaf_level != 1))
+        m = NULL;
+    for (unsigned level = m && m->upper_a ? x->leaf_level : g->levels; level >= x->leaf_level; level--) {
         uint64_t *e = &g->pt[x->slot[level]].e[x->idx[level]];
         uint64_t want = AGS_X86_A | ((is_write && level == x->leaf_level) ? AGS_X86_D : 0);
         if ((*e & want) != want) {
@@ -255,6 +280,8 @@ unsigned ags_guest_touch(ags_guest_t *g, const ags_gxlate_t *x, int is_write)
             changed |= 1u << level;
         }
     }
+    if (m)
+        m->upper_a = 1;
     return changed;
 }
 
@@ -734,6 +761,7 @@ int ags_guest_init(ags_guest_t *g, const ags_config_t *cfg, ags_mem_t *mem, ags_
     g->ept = ept;
     g->ls = *ls;
     g->levels = cfg->guest_levels;
+    g->pt_gen = 1; /* no memo entry (generation 0) is good */
     g->page_shift = cfg->guest_page_shift;
     g->va_bits = g->levels == 5 ? 57 : 48;
     g->gnext = AGS_GFN_BASE;

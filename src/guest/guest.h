@@ -11,6 +11,9 @@
 #include "agilesim/sim.h"
 #include "mem/mem.h"
 #include "mem/ept.h"
+#include "pt/pt.h"
+#include "util.h"
+#include <string.h>
 
 #define AGS_NO_SLOT 0xffffffffu
 
@@ -67,6 +70,8 @@ ags_vma_t *ags_guest_vma_at(ags_proc_t *p, uint64_t va);
 /* The VMA holding va, or NULL and the unmapped gap [*gap_lo, *gap_hi) around va. */
 ags_vma_t *ags_guest_vma_around(ags_proc_t *p, uint64_t va, uint64_t *gap_lo, uint64_t *gap_hi);
 
+#define AGS_GMEMO_SIZE 64     /* 2 MiB regions in the oracle's memo of leaf tables (a power of two) */
+
 /* The oracle's functional translation of one address. */
 typedef struct {
     uint64_t gpa, hpa;
@@ -75,6 +80,8 @@ typedef struct {
     unsigned page_shift;        /* TLB page: min(guest leaf, host page) */
     uint32_t slot[6];           /* table slot at each level (index = level) */
     unsigned idx[6];
+    struct ags_gmemo *memo;     /* the leaf-table memo entry of va's region (NULL: none; see
+                                 * ags_guest_t.memo), for ags_guest_touch */
 } ags_gxlate_t;
 
 typedef struct ags_guest ags_guest_t;
@@ -114,6 +121,21 @@ struct ags_guest {
 
     ags_guest_stats_t st;
     int sticky;             /* AGS_E_NOMEM once bookkeeping could not grow (the driver stops) */
+
+    /* The oracle's memo of leaf tables (ags_guest_xlate_memo): by 2 MiB region of va, direct
+     * mapped, the slot of the table at every level down to the leaf table (level 1) for a root.
+     * An entry is good while pt_gen has the value it was made with: pt_gen changes on every write
+     * of an entry above level 1 and every table released, the only changes to which table a
+     * walk reaches at level 1 (A/D updates and leaf writes leave it). */
+    uint64_t pt_gen;
+    struct ags_gmemo {
+        uint64_t region, gen;
+        uint32_t root, slot[6];
+        uint32_t upper_a;   /* the A bit is set in the entry of every level above 1 on the way:
+                             * set by ags_guest_touch, which then checks the leaf entry only
+                             * (nothing clears an A bit above level 1 but a write, which changes
+                             * pt_gen) */
+    } memo[AGS_GMEMO_SIZE];
 };
 
 int ags_guest_init(ags_guest_t *g, const ags_config_t *cfg, ags_mem_t *mem, ags_ept_t *ept,
@@ -126,6 +148,33 @@ int ags_guest_switch(ags_guest_t *g, uint32_t pid, ags_proc_t **out);
 
 /* Oracle: 1 if mapped (fills x), 0 if the guest table has no mapping. */
 int ags_guest_xlate(const ags_guest_t *g, const ags_proc_t *p, uint64_t va, ags_gxlate_t *x);
+/* ags_guest_xlate, and the memo entry of va's region where the descent reached a leaf table */
+int ags_guest_xlate_fill(ags_guest_t *g, const ags_proc_t *p, uint64_t va, ags_gxlate_t *x);
+/* The same as ags_guest_xlate, from the memo of leaf tables where it holds va's region (the
+ * driver's TLB misses): x as ags_guest_xlate fills it (x->slot above g->levels aside, which
+ * nobody reads). */
+static inline int ags_guest_xlate_memo(ags_guest_t *g, const ags_proc_t *p, uint64_t va, ags_gxlate_t *x)
+{
+    struct ags_gmemo *m = &g->memo[(va >> 21) & (AGS_GMEMO_SIZE - 1)];
+    if (!(m->gen == g->pt_gen && m->region == va >> 21 && m->root == p->root))
+        return ags_guest_xlate_fill(g, p, va, x);
+    x->memo = m;
+    memcpy(x->slot, m->slot, sizeof(x->slot));
+    x->idx[1] = (unsigned)(va >> 12) & 511u;
+    x->idx[2] = (unsigned)(va >> 21) & 511u;
+    x->idx[3] = (unsigned)(va >> 30) & 511u;
+    x->idx[4] = (unsigned)(va >> 39) & 511u;
+    x->idx[5] = (unsigned)(va >> 48) & 511u;
+    x->leaf_level = 1;
+    uint64_t e = g->pt[x->slot[1]].e[x->idx[1]];
+    if (!ags_x86_present(e))
+        return 0;
+    x->gpa = ags_pte_addr(e) | (va & (AGS_PAGE_SIZE - 1));
+    x->hpa = ags_ept_gpa2hpa(g->ept, x->gpa);
+    x->pte = e;
+    x->page_shift = AGS_MIN(AGS_PAGE_SHIFT, g->ept->page_shift);
+    return 1;
+}
 /* Handle a guest page fault (not present, or a store to a read-only page). */
 int ags_guest_fault(ags_guest_t *g, ags_proc_t *p, uint64_t va, int is_write);
 /* Hardware A/D update after a walk: returns a mask of levels whose entry changed (bit L). */

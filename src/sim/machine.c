@@ -188,7 +188,7 @@ int ags_sim_workers_start(ags_sim_t *s, unsigned n)
 
 /* Charge the references of a walk record (complete or aborted). With caches on, each reference
  * queues for the machine's cache model, which adds its latency when it replays. */
-static void account_refs(ags_sim_t *s, ags_machine_t *m, const ags_walk_t *w)
+static inline __attribute__((always_inline)) void account_refs(ags_sim_t *s, ags_machine_t *m, const ags_walk_t *w)
 {
     uint64_t cyc = (uint64_t)(w->pwc_hits + w->ntlb_hits) * s->cfg.lat_pwc;
     uint64_t rgtag = (uint64_t)s->cur_rg << AGS_CQ_RG_SHIFT;

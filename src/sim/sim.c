@@ -173,7 +173,7 @@ static void touch(ags_sim_t *s, const ags_gxlate_t *x, int is_store)
 /* The guest's translation of va for an access, handling a guest page fault first. */
 static int guest_translate(ags_sim_t *s, ags_proc_t *p, uint64_t va, int is_store, ags_gxlate_t *x)
 {
-    int mapped = ags_guest_xlate(&s->guest, p, va, x);
+    int mapped = ags_guest_xlate_memo(&s->guest, p, va, x);
     if (mapped && !(is_store && !ags_x86_writable(x->pte)))
         return AGS_OK;
     for (unsigned i = 0; i < s->nm; i++)
@@ -185,7 +185,7 @@ static int guest_translate(ags_sim_t *s, ags_proc_t *p, uint64_t va, int is_stor
     }
     if (sticky(s))
         return s->deferred_err;
-    AGS_BUG_ON(!ags_guest_xlate(&s->guest, p, va, x) || (is_store && !ags_x86_writable(x->pte)), s->err,
+    AGS_BUG_ON(!ags_guest_xlate_memo(&s->guest, p, va, x) || (is_store && !ags_x86_writable(x->pte)), s->err,
                "guest fault at 0x%llx left it unmapped", (unsigned long long)va);
     return AGS_OK;
 }
@@ -229,7 +229,7 @@ static __attribute__((noinline)) int slow_hit(ags_sim_t *s, uint64_t va, int ife
         return slow_access(s, va, ifetch, is_store, hpa);
     }
     ags_gxlate_t x;
-    AGS_BUG_ON(!ags_guest_xlate(&s->guest, p, va, &x), s->err, "TLB holds 0x%llx but the guest does not map it",
+    AGS_BUG_ON(!ags_guest_xlate_memo(&s->guest, p, va, &x), s->err, "TLB holds 0x%llx but the guest does not map it",
                (unsigned long long)va);
     uint64_t missing = s->all_bits & ~val;
     for (unsigned i = 0; i < s->nm && missing; i++) {
@@ -376,12 +376,12 @@ static inline void rg_end(ags_sim_t *s)
 static __attribute__((noinline)) int check_hit(ags_sim_t *s, uint64_t va, uint64_t val, unsigned shift)
 {
     ags_gxlate_t x;
-    int mapped = ags_guest_xlate(&s->guest, s->guest.cur, va, &x);
+    int mapped = ags_guest_xlate_memo(&s->guest, s->guest.cur, va, &x);
     uint64_t mask = ~((1ULL << shift) - 1);
     if (!mapped || (x.hpa & mask) != (val & AGS_TLBE_BASE & mask)) {
         ags_sim_set_err(s, "TLB hit for 0x%llx gives hPA page 0x%llx, the guest maps %s 0x%llx (a stale entry)",
                         (unsigned long long)va, (unsigned long long)(val & AGS_TLBE_BASE & mask),
-                        mapped ? "it to" : "nothing at", (unsigned long long)(x.hpa & mask));
+                        mapped ? "it to" : "nothing at", (unsigned long long)((mapped ? x.hpa : va) & mask));
         return AGS_E_MISMATCH;
     }
     return AGS_OK;
@@ -403,7 +403,7 @@ static __attribute__((noinline)) int native_translate(ags_sim_t *s, uint64_t va,
         return AGS_OK;
     }
     ags_gxlate_t x;
-    AGS_BUG_ON(!ags_guest_xlate(&s->guest, p, va, &x), s->err, "native: 0x%llx is not mapped after the shared path",
+    AGS_BUG_ON(!ags_guest_xlate_memo(&s->guest, p, va, &x), s->err, "native: 0x%llx is not mapped after the shared path",
                (unsigned long long)va);
     m->own_misses++;
     m->own_itlb_misses += ifetch != 0;
