@@ -152,12 +152,24 @@ static void on_host_backed(void *ctx, uint64_t gpfn)
 
 /* ------------------------------------------------------------------ accesses */
 
-/* The TLB value of the oracle's translation x (page of 2^shift), valid for every sharing machine. */
-static uint64_t tlb_value(const ags_gxlate_t *x, unsigned shift, int is_store, uint64_t bits)
+/* The TLB value of the oracle's translation x (page of 2^shift), valid for every sharing machine:
+ * the host-physical page, or, for a page larger than the host's (native's guest leaf: native has
+ * no EPT), the guest-physical page, whose host page per reference the EPT's map gives (leaf_hpa). */
+static uint64_t tlb_value(const ags_sim_t *s, const ags_gxlate_t *x, unsigned shift, int is_store, uint64_t bits)
 {
     uint64_t pte = x->pte | (is_store ? AGS_X86_D : 0);
-    return (x->hpa & ~((1ULL << shift) - 1)) | (ags_x86_writable(pte) ? AGS_TLBE_W : 0) |
+    uint64_t pa = shift > s->ept.page_shift ? x->gpa : x->hpa;
+    return (pa & ~((1ULL << shift) - 1)) | (ags_x86_writable(pte) ? AGS_TLBE_W : 0) |
            ((pte & AGS_X86_D) ? AGS_TLBE_D : 0) | bits;
+}
+
+/* The host-physical address of va through a TLB entry of 2^shift bytes with value val: a guest
+ * leaf larger than a host page (native) is not contiguous in host memory, and its data references
+ * reach the host page the EPT maps, as in every other mode (the data line is the same in all). */
+static uint64_t leaf_hpa(const ags_sim_t *s, uint64_t val, uint64_t va, unsigned shift)
+{
+    uint64_t mask = (1ULL << shift) - 1, pa = (val & AGS_TLBE_BASE & ~mask) | (va & mask);
+    return shift > s->ept.page_shift ? ags_ept_gpa2hpa(&s->ept, pa) : pa;
 }
 
 /* Hardware A/D updates after a walk, told to the VMMs (agile tracks dirty pages). */
@@ -212,7 +224,7 @@ static int slow_access(ags_sim_t *s, uint64_t va, int ifetch, int is_store, uint
     *hpa = x.hpa;
     unsigned shift = s->shared_leaf_reach ? ags_pt_shift(x.leaf_level) : x.page_shift;
     ags_tlb_insert(&s->tlb, va, p->asid, ifetch, shift,
-                   tlb_value(&x, shift, is_store, s->all_bits | (is_store ? s->eptd_bits : 0)));
+                   tlb_value(s, &x, shift, is_store, s->all_bits | (is_store ? s->eptd_bits : 0)));
     return sticky(s);
 }
 
@@ -411,7 +423,7 @@ static __attribute__((noinline)) int native_translate(ags_sim_t *s, uint64_t va,
     if (rc)
         return rc;
     shift = ags_pt_shift(x.leaf_level);
-    ags_tlb_insert(&m->own_tlb, va, p->asid, ifetch, shift, tlb_value(&x, shift, is_store, m->bit));
+    ags_tlb_insert(&m->own_tlb, va, p->asid, ifetch, shift, tlb_value(s, &x, shift, is_store, m->bit));
     return AGS_OK;
 }
 
@@ -448,7 +460,7 @@ static inline __attribute__((always_inline)) int translate(ags_sim_t *s, uint64_
     if (s->cfg.caches_on) {
         if (hpa == UINT64_MAX) /* a 4 KiB page with constants: the common case */
             hpa = shift == AGS_PAGE_SHIFT ? (val & AGS_TLBE_BASE & ~(AGS_PAGE_SIZE - 1)) | (va & (AGS_PAGE_SIZE - 1))
-                                          : (val & AGS_TLBE_BASE & ~((1ULL << shift) - 1)) | (va & ((1ULL << shift) - 1));
+                                          : leaf_hpa(s, val, va, shift);
         uint64_t line = hpa >> s->cfg.line_shift, *all = &s->l1_mru_all[line & s->l1_set_mask];
         if (*all != line) { /* else an L1 hit at the MRU way in every machine: nothing changes */
             for (unsigned i = 0; i < s->nm; i++)

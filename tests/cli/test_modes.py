@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""A mode's results do not depend on which other modes run beside it.
+
+For every configuration and workload below, each mode run alone (`run --mode M`) and each subset
+of modes (`compare --modes ...`) must report, key for key, what the full `compare` reports for
+that mode: the machines share one event stream, one guest and one TLB, but nothing one machine
+does may change another's numbers (a researcher quotes `run --mode native` as the baseline of a
+`compare`). Only the timing fields and overhead_vs_native (relative to whichever native ran) are
+left out. Usage: test_modes.py AGILESIM
+"""
+import atexit
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+BIN = sys.argv[1]
+MODES = ["native", "nested", "shadow", "agile"]
+SKIP = ("second", "rate", "wall", "overhead_vs_native")
+WORKLOADS = ["gups", "kvstore", "compile", "mixed", "dynamic"]
+CONFIGS = [
+    [],
+    ["--caches", "off"],
+    ["--shadow-sync", "wp", "--pcid", "off"],
+    ["--host-backing", "lazy", "--pcids", "2"],
+    ["--guest-page", "2m"],                     # native: a TLB of its own (beside others) or the shared one (alone)
+    ["--guest-page", "1g", "--host-page", "2m"],
+    ["--host-page", "2m", "--agile-dirty", "ept-ad"],
+    ["--agile-start", "shadow", "--agile-interval", "50000", "--agile-ad-hw"],
+    ["--warmup", "10000", "--interval", "40000", "--guest-levels", "5", "--host-levels", "5"],
+]
+SUBSETS = ["native,agile", "nested+shadow"]
+
+tmp = tempfile.mkdtemp(prefix="ags_modes.")
+atexit.register(shutil.rmtree, tmp, True)
+failures = 0
+
+
+def strip(d):
+    if isinstance(d, dict):
+        return {k: strip(v) for k, v in d.items() if not any(t in k for t in SKIP)}
+    if isinstance(d, list):
+        return [strip(x) for x in d]
+    return d
+
+
+def runs(args):
+    out = os.path.join(tmp, "r.json")
+    p = subprocess.run([BIN] + args + ["--json", out, "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                       text=True)
+    if p.returncode:
+        sys.exit("FAIL: %s exited %d: %s" % (" ".join(args), p.returncode, p.stderr.strip()))
+    with open(out) as f:
+        return {(r.get("workload"), r["mode"]): strip(r) for r in json.load(f)["runs"]}
+
+
+def same(what, full, part):
+    global failures
+    for key, v in part.items():
+        ref = full.get(key)
+        if ref != v:
+            keys = sorted(k for k in set(v) | set(ref or {}) if v.get(k) != (ref or {}).get(k))
+            print("FAIL: %s: %s/%s differs from compare's in %s" % (what, key[0], key[1], ", ".join(keys)))
+            failures += 1
+
+
+# a trace too (read through the .agt reader, on one thread and with read-ahead and cache workers)
+trace = os.path.join(tmp, "mixed.agt")
+subprocess.run([BIN, "convert", "--workload", "mixed", "--accesses", "100k", trace], check=True,
+               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+checked = 0
+for cfg in CONFIGS:
+    for inp in [["--workload", w, "--accesses", "100k"] for w in WORKLOADS] + [[trace, "--threads", "2"]]:
+        name = " ".join(inp + cfg)
+        full = runs(["compare"] + inp + cfg)
+        for m in MODES:
+            same("run --mode %s %s" % (m, name), full, runs(["run", "--mode", m] + inp + cfg))
+        for sub in SUBSETS:
+            same("compare --modes %s %s" % (sub, name), full, runs(["compare", "--modes", sub] + inp + cfg))
+        checked += 1
+print("%d inputs x configurations, %d modes alone and %d subsets each: %d differences" %
+      (checked, len(MODES), len(SUBSETS), failures))
+sys.exit(1 if failures else 0)
