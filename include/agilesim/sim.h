@@ -107,7 +107,11 @@ void ags_sim_destroy(ags_sim_t *sim);
 
 /* Feed events. Returns AGS_OK; AGS_SIM_DONE when a counted limit (max_accesses,
  * max_instructions) was reached (the events after the one that reached it were not consumed:
- * stop feeding); or an ags_err_t, with ags_sim_errmsg() saying what and where. */
+ * stop feeding); or an ags_err_t, with ags_sim_errmsg() saying what and where
+ * (ags_sim_events_done(): the events before the one that failed). With machines in groups
+ * (ags_sim_set_groups), the other groups follow the caller's a few batches behind, so an error
+ * of theirs may be returned by a later call; a call with n = 0 waits until every group has run
+ * every event fed and returns what they found (AGS_OK or the error of the earliest event). */
 #define AGS_SIM_DONE 1
 int ags_sim_run(ags_sim_t *sim, const ags_event_t *ev, size_t n);
 /* Whether the warm-up is over (counting has begun). */
@@ -127,12 +131,29 @@ const ags_region_stats_t *ags_sim_regions(const ags_sim_t *sim, size_t *n);
 
 /* Use up to n threads (1: none beyond the caller's). With caches on, the machines' cache models
  * then replay their queued references on n - 1 worker threads (at most one per machine) while the
- * caller's thread translates. Results are identical for every n. Call between ags_sim_run calls;
- * returns AGS_E_NOMEM if a thread could not be started (the run goes on with fewer). */
+ * caller's thread translates. With g groups, each group's thread counts as one, and the n - g
+ * left are shared out as the groups' cache workers. Results are identical for every n. Call
+ * between ags_sim_run calls; returns AGS_E_NOMEM if a thread could not be started (the run goes
+ * on with fewer). */
 int ags_sim_set_threads(ags_sim_t *sim, unsigned n);
-/* The worker threads the simulator runs now (0 with caches off or fixed walk latencies: nothing to
- * replay). A caller with threads to spare can use them, e.g. to read its input ahead. */
+/* The worker threads the simulator runs now (the groups' threads beyond the caller's and the cache
+ * workers; 0 with one group and caches off or fixed walk latencies: nothing to replay). A caller
+ * with threads to spare can use them, e.g. to read its input ahead. */
 unsigned ags_sim_worker_threads(const ags_sim_t *sim);
+
+/* Run the machines in g groups (g is capped at the number of modes; 0 or 1: one group, the
+ * default). Each group is a simulation of its own, with its own guest, fed copies of the same
+ * events on a thread of its own (the first group on the caller's); results are identical for
+ * every g, since no machine's numbers depend on the others'. What it gains: the groups translate
+ * side by side, so a stream with many TLB misses runs at the pace of the slowest group, not of
+ * every machine in turn. What it costs: each group repeats the shared work (the TLB lookup, the
+ * guest's page tables and its memory) and each event is copied once; a stream that mostly hits
+ * the TLB runs no faster. Call before the first ags_sim_run, then ags_sim_set_threads (a group's
+ * thread counts as one of its n). Returns AGS_E_INVAL after the first event, AGS_E_NOMEM if a
+ * group or its thread could not be created (the run then stays in one group). */
+int ags_sim_set_groups(ags_sim_t *sim, unsigned g);
+/* The groups the machines run in (1 unless ags_sim_set_groups split them). */
+unsigned ags_sim_groups(const ags_sim_t *sim);
 
 /* A flag the caller sets (from a signal handler, say) to stop inside a long event: a fork, exit
  * or range change over many page tables returns AGS_E_INTR at its next table. The run's state

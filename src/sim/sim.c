@@ -851,9 +851,21 @@ static inline __attribute__((always_inline)) int run_events(ags_sim_t *s, const 
 
 int ags_sim_counting(const ags_sim_t *s) { return !s->warming; }
 
-int ags_sim_run(ags_sim_t *s, const ags_event_t *ev, size_t n)
+int ags_sim_run_core(ags_sim_t *s, const ags_event_t *ev, size_t n)
 {
     return s->cfg.check ? run_events(s, ev, n, 1) : run_events(s, ev, n, 0);
+}
+
+int ags_sim_run(ags_sim_t *s, const ags_event_t *ev, size_t n)
+{
+    if (AGS_UNLIKELY(s->grp != NULL || s->dead)) {
+        if (s->dead) {
+            ags_sim_set_err(s, "out of memory: the simulator could not be rebuilt in groups");
+            return AGS_E_NOMEM;
+        }
+        return ags_group_run(s, ev, n);
+    }
+    return ags_sim_run_core(s, ev, n);
 }
 
 /* ------------------------------------------------------------------ lifecycle and accessors */
@@ -866,6 +878,19 @@ int ags_sim_create(const ags_config_t *cfg, ags_sim_t **out)
     ags_sim_t *s = calloc(1, sizeof(*s));
     if (!s)
         return AGS_E_NOMEM;
+    int rc = ags_sim_core_init(s, cfg);
+    if (rc) {
+        ags_sim_core_fini(s);
+        free(s);
+        return rc;
+    }
+    *out = s;
+    return AGS_OK;
+}
+
+/* A simulation of cfg's modes in s (zeroed); on failure, s is only good for ags_sim_core_fini. */
+int ags_sim_core_init(ags_sim_t *s, const ags_config_t *cfg)
+{
     s->cfg = *cfg;
     s->va_bits = cfg->guest_levels == 5 ? 57 : 48;
     s->va_mask = (1ULL << s->va_bits) - 1;
@@ -931,22 +956,33 @@ int ags_sim_create(const ags_config_t *cfg, ags_sim_t **out)
                                 on_cr3_write, on_guest_fault, on_host_backed };
     if (ags_guest_init(&s->guest, &s->cfg, s->mem, &s->ept, &ls))
         goto nomem;
-    *out = s;
     return AGS_OK;
 nomem:
-    ags_sim_destroy(s);
     return AGS_E_NOMEM;
 }
 
-void ags_sim_set_stop(ags_sim_t *s, const volatile sig_atomic_t *flag) { s->guest.stop = flag; }
+void ags_sim_set_stop(ags_sim_t *s, const volatile sig_atomic_t *flag)
+{
+    s->user_stop = flag;
+    s->guest.stop = flag;
+}
 
 const ags_region_stats_t *ags_sim_regions(const ags_sim_t *s, size_t *n)
 {
+    if (s->grp)
+        return ags_group_regions(s, n);
     *n = s->nrg;
     return s->rg;
 }
 
 int ags_sim_set_threads(ags_sim_t *s, unsigned n)
+{
+    if (s->grp)
+        return ags_group_set_threads(s, n);
+    return ags_sim_core_threads(s, n);
+}
+
+int ags_sim_core_threads(ags_sim_t *s, unsigned n)
 {
     ags_sim_cache_sync(s);
     ags_sim_workers_stop(s);
@@ -958,13 +994,22 @@ int ags_sim_set_threads(ags_sim_t *s, unsigned n)
     return ags_sim_workers_start(s, w);
 }
 
-unsigned ags_sim_worker_threads(const ags_sim_t *s) { return s->nworkers; }
+unsigned ags_sim_worker_threads(const ags_sim_t *s) { return s->grp ? ags_group_worker_threads(s) : s->nworkers; }
 
 _Static_assert(AGS_MEMLIMIT_RLIMIT_AS == AGS_MEM_CUT_RLIMIT_AS && AGS_MEMLIMIT_COMMIT == AGS_MEM_CUT_COMMIT &&
                    AGS_MEMLIMIT_MMAP == AGS_MEM_CUT_MMAP && AGS_MEMLIMIT_NONE == AGS_MEM_CUT_NONE,
                "public and private memory-limit codes agree");
 
 void ags_sim_memory(const ags_sim_t *s, ags_sim_memory_t *out)
+{
+    if (s->grp) {
+        ags_group_memory(s, out);
+        return;
+    }
+    ags_sim_core_memory(s, out);
+}
+
+void ags_sim_core_memory(const ags_sim_t *s, ags_sim_memory_t *out)
 {
     const ags_region_t *g = &s->mem->region[AGS_REGION_GUEST_BACKING];
     out->guest_memory = AGS_MIN((g->limit - g->base) << AGS_PAGE_SHIFT, s->cfg.guest_memory);
@@ -978,6 +1023,14 @@ void ags_sim_destroy(ags_sim_t *s)
 {
     if (!s)
         return;
+    ags_group_teardown(s);
+    ags_sim_core_fini(s);
+    free(s);
+}
+
+/* Everything s holds released (s itself kept, zeroed): after ags_sim_core_init, failed or not. */
+void ags_sim_core_fini(ags_sim_t *s)
+{
     ags_sim_workers_stop(s);
     for (unsigned i = 0; i < s->nm; i++)
         ags_machine_destroy(s->m[i]);
@@ -990,6 +1043,6 @@ void ags_sim_destroy(ags_sim_t *s)
     }
     free(s->iv);
     free(s->l1_mru_all);
-    free(s);
+    memset(s, 0, sizeof(*s));
 }
 

@@ -133,8 +133,37 @@ struct ags_sim {
     int fast;
     unsigned fast_skip, fast_backoff; /* general events before run_fast is tried again; the next wait */
     struct ags_fastk { ags_sa_t *sa; const uint64_t *tag, *val; uint64_t set_mask, ways, need; } fastk[4];
+    const volatile sig_atomic_t *user_stop; /* ags_sim_set_stop's flag (the guest's, unless a group's) */
+    /* The machines in groups (ags_sim_set_groups; group.c): this simulation runs the first group's
+     * modes and the caller's handle; the others are simulations of their own on threads of their
+     * own. NULL: one group, this simulation is the whole run. */
+    struct ags_groups *grp;
+    int dead;               /* ags_sim_set_groups could not rebuild this simulation: runs fail */
     char err[256];
 };
+
+/* sim.c: one simulation (one group of machines) */
+int ags_sim_core_init(ags_sim_t *s, const ags_config_t *cfg);
+void ags_sim_core_fini(ags_sim_t *s);
+int ags_sim_run_core(ags_sim_t *s, const ags_event_t *ev, size_t n);
+int ags_sim_core_threads(ags_sim_t *s, unsigned n);
+void ags_sim_core_memory(const ags_sim_t *s, ags_sim_memory_t *out);
+void ags_sim_core_finish(ags_sim_t *s, double cpi);
+
+/* group.c: the machines in groups, each group on a thread (ags_sim_t.grp set) */
+int ags_group_run(ags_sim_t *s, const ags_event_t *ev, size_t n);
+void ags_group_finish(ags_sim_t *s);
+void ags_group_teardown(ags_sim_t *s);
+int ags_group_set_threads(ags_sim_t *s, unsigned n);
+unsigned ags_group_worker_threads(const ags_sim_t *s);
+void ags_group_memory(const ags_sim_t *s, ags_sim_memory_t *out);
+const ags_config_t *ags_group_config(const ags_sim_t *s);
+/* The simulation that runs mode (NULL: none); its statistics settled up to every event fed */
+ags_sim_t *ags_group_core(const ags_sim_t *s, ags_mode_t mode);
+const ags_interval_t *ags_group_intervals(const ags_sim_t *s, size_t *n);
+const ags_region_stats_t *ags_group_regions(const ags_sim_t *s, size_t *n);
+const char *ags_group_errmsg(const ags_sim_t *s);
+uint64_t ags_group_events_done(const ags_sim_t *s);
 
 void ags_sim_set_err(ags_sim_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

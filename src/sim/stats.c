@@ -90,6 +90,16 @@ static void fill_counts(const ags_sim_t *s, const ags_machine_t *m, ags_stats_t 
 
 void ags_sim_finish(ags_sim_t *s)
 {
+    if (s->grp)
+        ags_group_finish(s);
+    else
+        ags_sim_core_finish(s, NAN);
+}
+
+/* Settle s's costs; with cpi not NaN, the CPI to use (the one native's group derived from
+ * native_cycles, for the groups without native). */
+void ags_sim_core_finish(ags_sim_t *s, double cpi_given)
+{
     if (s->finished)
         return;
     s->finished = 1;
@@ -111,6 +121,8 @@ void ags_sim_finish(ags_sim_t *s)
                 cpi = base / (double)instructions;
         }
     }
+    if (!isnan(cpi_given))
+        cpi = cpi_given;
     s->cpi_used = cpi;
     for (unsigned i = 0; i < s->nm; i++) {
         ags_machine_t *m = s->m[i];
@@ -155,10 +167,12 @@ void ags_sim_finish(ags_sim_t *s)
     }
 }
 
-const ags_config_t *ags_sim_config(const ags_sim_t *s) { return &s->cfg; }
+const ags_config_t *ags_sim_config(const ags_sim_t *s) { return s->grp ? ags_group_config(s) : &s->cfg; }
 
 int ags_sim_has_mode(const ags_sim_t *s, ags_mode_t mode)
 {
+    if (s->grp)
+        return ags_group_core(s, mode) != NULL;
     for (unsigned i = 0; i < s->nm; i++)
         if (s->m[i]->mode == mode)
             return 1;
@@ -167,6 +181,10 @@ int ags_sim_has_mode(const ags_sim_t *s, ags_mode_t mode)
 
 void ags_sim_stats(const ags_sim_t *s, ags_mode_t mode, ags_stats_t *out)
 {
+    if (s->grp && (s = ags_group_core(s, mode)) == NULL) {
+        memset(out, 0, sizeof(*out));
+        return;
+    }
     memset(out, 0, sizeof(*out));
     for (unsigned i = 0; i < s->nm; i++)
         if (s->m[i]->mode == mode) {
@@ -179,10 +197,12 @@ void ags_sim_guest_stats(const ags_sim_t *s, ags_guest_stats_t *out) { *out = s-
 
 const ags_interval_t *ags_sim_intervals(const ags_sim_t *s, size_t *n)
 {
+    if (s->grp)
+        return ags_group_intervals(s, n);
     *n = s->niv;
     return s->iv;
 }
 
-const char *ags_sim_errmsg(const ags_sim_t *s) { return s->err; }
-uint64_t ags_sim_events_done(const ags_sim_t *s) { return s->events; }
+const char *ags_sim_errmsg(const ags_sim_t *s) { return s->grp ? ags_group_errmsg(s) : s->err; }
+uint64_t ags_sim_events_done(const ags_sim_t *s) { return s->grp ? ags_group_events_done(s) : s->events; }
 

@@ -517,9 +517,54 @@ static void vmm_sticky_error(void)
     ags_sim_destroy(s);
 }
 
+/* With the machines in groups, the groups beyond the first follow it a few batches behind: an
+ * error one of them finds (here the shadow VMM's) is the run's, at the event where it came, even
+ * when the first group then fails at a later event; the error stays (every later call returns it). */
+static void group_error_earliest(void)
+{
+    ags_config_t c;
+    cfg_bare(&c, NATIVE | NESTED | SHADOW | AGILE);
+    c.check = 0;
+    ags_sim_t *s = sim_new(&c);
+    CHECK_EQ(ags_sim_set_groups(s, 4), AGS_OK);
+    CHECK_EQ(ags_sim_groups(s), 4u);
+    evs_t e = { .n = 0 };
+    MMAP(&e, 1, A, 2 * 4096);
+    LOAD(&e, 1, A);
+    CHECK_EQ(ags_sim_run(s, e.ev, e.n), 0);
+    CHECK_EQ(ags_sim_run(s, NULL, 0), 0); /* every group has run both */
+    CHECK_EQ(ags_sim_set_groups(s, 2), AGS_E_INVAL); /* after the first event */
+    ags_sim_t *sh = ags_group_core(s, AGS_MODE_SHADOW);
+    CHECK(sh != NULL && sh != s); /* the first group is native's */
+    ags_vmm_fail(vmm_of(sh, AGS_MODE_SHADOW), "unit test");
+    e.n = 0;
+    LOAD(&e, 1, A);                     /* event 3: a TLB hit */
+    LOAD(&e, 1, A + 4096);              /* event 4: a miss: the shadow group's fan-out finds the error */
+    LOAD(&e, 1, 0x800000000000ULL);     /* event 5: non-canonical, an error of every group */
+    CHECK_EQ(ags_sim_run(s, e.ev, e.n), AGS_E_NOMEM);
+    CHECK_EQ(ags_sim_events_done(s), 3u);
+    const char *msg = ags_sim_errmsg(s);
+    CHECK(msg && strstr(msg, "shadow: VMM: out of memory: unit test"));
+    CHECK_EQ(ags_sim_run(s, e.ev, 1), AGS_E_NOMEM);
+    CHECK_EQ(ags_sim_run(s, NULL, 0), AGS_E_NOMEM);
+    ags_sim_finish(s);
+    ags_sim_destroy(s);
+    /* and the first group's own error, when no other group found one before it */
+    s = sim_new(&c);
+    CHECK_EQ(ags_sim_set_groups(s, 3), AGS_OK);
+    e.n = 0;
+    MMAP(&e, 1, A, 2 * 4096);
+    LOAD(&e, 1, A);
+    LOAD(&e, 1, 0x800000000000ULL);
+    CHECK_EQ(ags_sim_run(s, e.ev, e.n), AGS_E_NONCANON);
+    CHECK_EQ(ags_sim_events_done(s), 2u);
+    ags_sim_destroy(s);
+}
+
 int main(void)
 {
     vmm_sticky_error();
+    group_error_earliest();
     audit_catches();
     shadow_mmap_touch_munmap();
     warmup_excludes();

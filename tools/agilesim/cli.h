@@ -44,6 +44,7 @@ typedef struct {
     uint64_t instructions;                      /* --instructions: counted instructions per input (0: none) */
     uint64_t warmup_instructions;               /* --warmup-instructions (0: none) */
     unsigned threads;                           /* --threads (0: all cores) */
+    unsigned groups;                            /* --groups (0: auto) */
     int by;                                     /* --by: 0 none, 1 region, 2 process */
     int legend;                                 /* 1 --legend, 0 --no-legend, -1 on a terminal */
     uint64_t max_memory;                        /* --max-memory bytes (0: auto, UINT64_MAX: off) */

@@ -317,6 +317,19 @@ static void h_max_memory(ags_cli_opts_t *o, const optdef_t *d, const char *v)
         bad(v, "auto, off or a size of at least 16m, e.g. 8g");
 }
 
+static void h_groups(ags_cli_opts_t *o, const optdef_t *d, const char *v)
+{
+    (void)d;
+    uint64_t n;
+    const char *p = digits(v, &n);
+    if (!strcmp(v, "auto"))
+        o->groups = 0;
+    else if (p && !*p && n >= 1 && n <= 4)
+        o->groups = (unsigned)n;
+    else
+        bad(v, "auto or a count 1..4");
+}
+
 static void h_threads(ags_cli_opts_t *o, const optdef_t *d, const char *v)
 {
     (void)d;
@@ -540,6 +553,7 @@ static const optdef_t optdefs[] = {
     PAGE("--host-page", host_page_shift, "host page size (EPT leaf)"),
     CLI("--guest-memory", "SIZE", CMD_SIM, h_guest_memory, "512g", "the guest's physical memory; a run that needs more stops with an error (no swapping is modelled)"),
     CLI("--threads", "N|all", CMD_SIM, h_threads, "all: every online core", "threads per run: the machines' cache models replay on N-1 of them, and the input is read ahead (results are the same for every N)"),
+    CLI("--groups", "N|auto", CMD_SIM, h_groups, "auto", "run the machines in N groups, each on a thread of its own (each repeats the shared TLB and the guest): faster where TLB misses are many, slower where they are few; auto: one group per 2 threads with caches on, per thread beyond the first with caches off (one on 2 cores); results are the same for every N"),
     CLI("--max-memory", "SIZE|auto|off", CMD_SIM, h_max_memory, "auto: 90% of the memory free at start", "stop a run whose resident size reaches SIZE, reporting the statistics so far"),
     ENUM("--host-backing", "prefault|lazy", host_backing_lazy, s_backing, "guest memory backed at boot, or an EPT-violation exit per first touch"),
     ONOFF("--pcid", pcid, "tag TLB entries with a PCID (off: every context switch flushes the TLB)"),

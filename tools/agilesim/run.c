@@ -131,6 +131,15 @@ size_t ags_cli_source_next(ags_cli_source_t *src, ags_event_t *buf, size_t n, co
     return k;
 }
 
+/* The simulator's error rc: one line naming the input and the event; the exit status. */
+static int sim_error(const ags_sim_t *sim, const char *wl, int rc, int progress)
+{
+    fputs(progress ? "\r\033[K" : "", stderr);
+    fprintf(stderr, "agilesim: %s: event %llu: %s\n", wl, (unsigned long long)ags_sim_events_done(sim) + 1,
+            ags_sim_errmsg(sim));
+    return rc == AGS_E_NONCANON || rc == AGS_E_FORMAT || rc == AGS_E_INVAL || rc == AGS_E_BADPID ? EXIT_USAGE : 1;
+}
+
 int ags_cli_source_can_read_ahead(const ags_cli_source_t *src)
 {
     if (src->w)
@@ -374,6 +383,14 @@ int ags_cli_run(ags_cli_opts_t *o)
         ags_sim_set_stop(sim, &ags_cli_stop);
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         unsigned threads = o->threads ? o->threads : (unsigned)(cores > 0 ? cores : 1);
+        /* auto: with caches on, a group takes a translating thread and a cache worker; with
+         * caches off, one thread is left to read the input ahead. On 2 cores: one group (two
+         * groups made a stream with few TLB misses slower: each repeats the TLB lookups) */
+        unsigned groups = o->groups;
+        if (!groups)
+            groups = cfg.caches_on && !cfg.walk_latency_fixed ? threads / 2 : threads - 1;
+        if (groups > 1 && ags_sim_set_groups(sim, groups) && !o->quiet)
+            fprintf(stderr, "agilesim: note: could not run the machines in %u groups; running them in one\n", groups);
         if (ags_sim_set_threads(sim, threads) && !o->quiet)
             fprintf(stderr, "agilesim: note: could not start every thread of --threads; running with fewer\n");
         if (wi == 0 && !o->quiet) {
@@ -418,10 +435,7 @@ int ags_cli_run(ags_cli_opts_t *o)
             if (rc == AGS_E_INTR && ags_cli_stop) /* a signal inside a long event */
                 break;
             if (rc) {
-                fputs(progress ? "\r\033[K" : "", stderr);
-                fprintf(stderr, "agilesim: %s: event %llu: %s\n", wl,
-                        (unsigned long long)ags_sim_events_done(sim) + 1, ags_sim_errmsg(sim));
-                status = rc == AGS_E_NONCANON || rc == AGS_E_FORMAT || rc == AGS_E_INVAL || rc == AGS_E_BADPID ? EXIT_USAGE : 1;
+                status = sim_error(sim, wl, rc, progress);
                 break;
             }
             done += n;
@@ -458,6 +472,10 @@ int ags_cli_run(ags_cli_opts_t *o)
         }
         if (use_ahead)
             ags_cli_ahead_stop(&ahead); /* src is this thread's again */
+        /* every group has run every event (groups beyond the first follow a few batches behind):
+         * an error one of them found is the run's */
+        if (!status && (rc = ags_sim_run(sim, NULL, 0)) < 0)
+            status = sim_error(sim, wl, rc, progress);
         if (!status && rerr && !ags_cli_stop) {
             fputs(progress ? "\r\033[K" : "", stderr);
             fprintf(stderr, "agilesim: %s\n", rerr);
