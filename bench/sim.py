@@ -128,6 +128,8 @@ if "python" in inputs:
 g, m = inputs["gups"], inputs["mixed"]
 row("gups: run --mode native --caches off", "gups", ["run", g, "--mode", "native", "--caches", "off"])
 row("gups: compare, caches off", "gups", ["compare", g, "--caches", "off"])
+# the machines in two groups, each on a thread (not the default on 2 cores: it costs on hit-heavy streams)
+row("gups: compare, caches off, --groups 2", "gups", ["compare", g, "--caches", "off", "--groups", "2"])
 row("gups: compare, caches on", "gups", ["compare", g], threads=True)
 row("mixed: compare, caches on", "mixed", ["compare", m], threads=True)
 
@@ -152,6 +154,8 @@ one = rate("gups: run --mode native --caches off")
 four_off = rate("gups: compare, caches off")
 ratios = {
     "gups_compare_caches_off_vs_one_mode": four_off / one if one and four_off else None,
+    "gups_compare_caches_off_2_groups_vs_one_mode": (rate("gups: compare, caches off, --groups 2") or 0) / one
+        if one else None,
     "gups_caches_on_threads_%d_vs_1" % cores: (rate("gups: compare, caches on", cores) or 0) /
         (rate("gups: compare, caches on", 1) or 1),
     "python_native_vs_decode": (rate("python3 trace: run --mode native --caches off") or 0) /
