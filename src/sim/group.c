@@ -151,7 +151,8 @@ static int fail(struct ags_groups *G, int rc, uint64_t at, const char *msg)
 /* An event that may walk many page tables (a fork, an exit, a range change): it may take seconds,
  * and a stop flag interrupts it inside (AGS_E_INTR). The groups run it side by side, having run
  * everything before it: the others are never more than the event itself behind, and a stop stops
- * every group inside it. */
+ * every group inside it. (An mmap over a mapping unmaps it first and may be long too; it is rare,
+ * and a stop inside one stops the others inside it as well, after they caught up: stop_at.) */
 static inline int is_long(const ags_event_t *e)
 {
     return e->type != AGS_EV_ACCESS && e->type != AGS_EV_MMAP && e->type != AGS_EV_SWITCH;
@@ -168,8 +169,15 @@ static int stop_at(ags_sim_t *s, int rc, const ags_event_t *ev, size_t done, int
         if (rc == AGS_E_INTR)
             for (unsigned i = 1; i < G->ng; i++)
                 __atomic_store_n(&G->th[i].stop, 1, __ATOMIC_RELAXED); /* read at its next table */
-    } else if (done) {
-        post(G, ev, done);
+    } else {
+        if (done)
+            post(G, ev, done);
+        if (rc == AGS_E_INTR) { /* an mmap over a mapping: the others stop inside it too */
+            drain(G);
+            for (unsigned i = 1; i < G->ng; i++)
+                G->th[i].stop = 1; /* idle: read by its thread after the post below */
+            post(G, ev + done, 1);
+        }
     }
     drain(G);
     int wrc = AGS_OK;

@@ -424,7 +424,8 @@ int ags_cli_run(ags_cli_opts_t *o)
          * the cache workers keep the cores busy, this thread decodes what the producer has not
          * started (ahead.c) */
         ags_cli_ahead_t ahead;
-        int use_ahead = threads > 1 && ags_cli_source_can_read_ahead(&src) &&
+        unsigned ngroups = ags_sim_groups(sim); /* with groups: only with a thread beyond theirs */
+        int use_ahead = threads > 1 && (ngroups == 1 || threads > ngroups) && ags_cli_source_can_read_ahead(&src) &&
                         !ags_cli_ahead_start(&ahead, &src);
         ags_event_t *batch = buf;
         while (!ags_cli_stop && (n = use_ahead ? ags_cli_ahead_next(&ahead, &batch, &rerr)
