@@ -124,6 +124,7 @@ const ags_config_t *ags_sim_config(const ags_sim_t *sim);
 int ags_sim_has_mode(const ags_sim_t *sim, ags_mode_t m);
 void ags_sim_stats(const ags_sim_t *sim, ags_mode_t m, ags_stats_t *out);
 void ags_sim_guest_stats(const ags_sim_t *sim, ags_guest_stats_t *out);
+/* The interval rows (with machines in groups, complete after ags_sim_finish). */
 const ags_interval_t *ags_sim_intervals(const ags_sim_t *sim, size_t *n);
 const char *ags_sim_errmsg(const ags_sim_t *sim);
 /* The regions of the run (after ags_sim_finish): n entries, region 0 first. */

@@ -300,18 +300,6 @@ void ags_group_finish(ags_sim_t *s)
         }
 }
 
-const ags_interval_t *ags_group_intervals(const ags_sim_t *s, size_t *n)
-{
-    *n = s->niv;
-    return s->iv;
-}
-
-const ags_region_stats_t *ags_group_regions(const ags_sim_t *s, size_t *n)
-{
-    *n = s->nrg;
-    return s->rg;
-}
-
 const ags_config_t *ags_group_config(const ags_sim_t *s) { return &s->grp->cfg; }
 const char *ags_group_errmsg(const ags_sim_t *s) { return s->grp->failed ? s->grp->err : s->err; }
 uint64_t ags_group_events_done(const ags_sim_t *s) { return s->grp->failed ? s->grp->err_event : s->events; }

@@ -969,9 +969,7 @@ void ags_sim_set_stop(ags_sim_t *s, const volatile sig_atomic_t *flag)
 
 const ags_region_stats_t *ags_sim_regions(const ags_sim_t *s, size_t *n)
 {
-    if (s->grp)
-        return ags_group_regions(s, n);
-    *n = s->nrg;
+    *n = s->nrg; /* with groups, the first's: ags_sim_finish filled in the other groups' modes */
     return s->rg;
 }
 

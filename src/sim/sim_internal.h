@@ -160,8 +160,6 @@ void ags_group_memory(const ags_sim_t *s, ags_sim_memory_t *out);
 const ags_config_t *ags_group_config(const ags_sim_t *s);
 /* The simulation that runs mode (NULL: none); its statistics settled up to every event fed */
 ags_sim_t *ags_group_core(const ags_sim_t *s, ags_mode_t mode);
-const ags_interval_t *ags_group_intervals(const ags_sim_t *s, size_t *n);
-const ags_region_stats_t *ags_group_regions(const ags_sim_t *s, size_t *n);
 const char *ags_group_errmsg(const ags_sim_t *s);
 uint64_t ags_group_events_done(const ags_sim_t *s);
 

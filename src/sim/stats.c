@@ -197,9 +197,7 @@ void ags_sim_guest_stats(const ags_sim_t *s, ags_guest_stats_t *out) { *out = s-
 
 const ags_interval_t *ags_sim_intervals(const ags_sim_t *s, size_t *n)
 {
-    if (s->grp)
-        return ags_group_intervals(s, n);
-    *n = s->niv;
+    *n = s->niv; /* with groups, the first's: ags_sim_finish filled in the other groups' columns */
     return s->iv;
 }
 
