@@ -250,12 +250,7 @@ check_bad "--max-memory" compare gups --max-memory lots
 
 # --- a signal inside a long event: 3,000 forks of a process with 1 M pages (minutes of events, 4,096
 # to a batch) stop at the next page table, within a second, not at the end of the batch
-python3 -c "
-import sys; sys.path.insert(0, sys.argv[2]); import agt
-n, k, base = 1000000, 3000, 0x100000000
-parts = [agt.event(1, 1, 0, base, n * 4096, 3), b'\xff' + agt.varint(1), agt.access(2, base, icount=1), agt.access(2, 4096, icount=1) * (n - 1)]
-parts += [agt.event(6, 1, 0, 0, 0, 2 + i) + agt.event(8, 2 + i) for i in range(k)]
-agt.write(sys.argv[1], b''.join(parts), n + 2 * k + 1)" "$T/forky.agt" "$(dirname "$0")/../tools"
+python3 -c "import sys; sys.path.insert(0, sys.argv[2]); import agt; agt.forky(sys.argv[1])" "$T/forky.agt" "$(dirname "$0")/../tools"
 "$B" compare "$T/forky.agt" --quiet --json "$T/fk.json" > /dev/null 2> "$T/e" &
 pid=$!
 sleep 6

@@ -18,6 +18,8 @@ import time
 BIN, TOOLS = sys.argv[1], sys.argv[2]
 sys.path.insert(0, TOOLS)
 import agt  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from reports import report  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORKLOADS = ["gups", "compile", "mixed", "dynamic"]
@@ -44,14 +46,8 @@ def fail(msg):
     failures += 1
 
 
-def report(args):
-    out = os.path.join(tmp, "r.json")
-    p = subprocess.run([BIN] + args + ["--json", out, "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                       text=True)
-    if p.returncode:
-        sys.exit("FAIL: %s exited %d: %s" % (" ".join(args), p.returncode, p.stderr.strip()))
-    with open(out) as f:
-        d = json.load(f)
+def report_nocmd(args):
+    d = report(BIN, args, tmp)
     d.pop("command")
     return d
 
@@ -73,12 +69,12 @@ subprocess.run([BIN, "convert", "--workload", "mixed", "--accesses", "100k", tra
 checked = 0
 for cfg in CONFIGS:
     for inp in [["--workload", w, "--accesses", "100k"] for w in WORKLOADS] + [[trace, "--threads", "2"]]:
-        one = report(["compare"] + inp + cfg + ["--groups", "1"])
+        one = report_nocmd(["compare"] + inp + cfg + ["--groups", "1"])
         if len(one["runs"]) != 4 or (("--interval" in cfg) and not one["intervals"]):
             sys.exit("FAIL: compare %s: the report holds %d runs, %d interval rows" %
                      (" ".join(inp + cfg), len(one["runs"]), len(one["intervals"])))
         for g in GROUPS if cfg == CONFIGS[0] else [2, 4]:  # 3 groups (one of two modes) once: the suite's time
-            d = list(differences(one, report(["compare"] + inp + cfg + ["--groups", str(g)])))
+            d = list(differences(one, report_nocmd(["compare"] + inp + cfg + ["--groups", str(g)])))
             if d:
                 fail("--groups %d %s: differs from one group in %s" % (g, " ".join(inp + cfg), ", ".join(d[:8])))
         checked += 1
@@ -98,12 +94,7 @@ for args in [[os.path.join(HERE, "..", "corpus", "noncanonical.agt")],
 # a signal inside a long event (forks of a process with 1 M pages): every group stops inside it,
 # within a second; the runs report the same instructions, accesses and guest
 forky = os.path.join(tmp, "forky.agt")
-n, k, base = 1000000, 3000, 0x100000000
-parts = [agt.event(1, 1, 0, base, n * 4096, 3), b'\xff' + agt.varint(1), agt.access(2, base, icount=1),
-         agt.access(2, 4096, icount=1) * (n - 1)]
-parts += [agt.event(6, 1, 0, 0, 0, 2 + i) + agt.event(8, 2 + i) for i in range(k)]
-agt.write(forky, b''.join(parts), n + 2 * k + 1)
-agt.write(forky + ".pre", b''.join(parts[:4]), n + 1)  # the accesses before the forks: how long they take here
+agt.forky(forky, pre_path=forky + ".pre")  # .pre: the accesses before the forks, to time them here
 t0 = time.time()
 subprocess.run([BIN, "compare", forky + ".pre", "--quiet", "--groups", "4"], stdout=subprocess.DEVNULL, check=True)
 pre = time.time() - t0

@@ -9,12 +9,14 @@ does may change another's numbers (a researcher quotes `run --mode native` as th
 no timing field. Usage: test_modes.py AGILESIM
 """
 import atexit
-import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from reports import report  # noqa: E402
 
 BIN = sys.argv[1]
 MODES = ["native", "nested", "shadow", "agile"]
@@ -47,13 +49,7 @@ def strip(d):
 
 
 def runs(args):
-    out = os.path.join(tmp, "r.json")
-    p = subprocess.run([BIN] + args + ["--json", out, "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                       text=True)
-    if p.returncode:
-        sys.exit("FAIL: %s exited %d: %s" % (" ".join(args), p.returncode, p.stderr.strip()))
-    with open(out) as f:
-        return {(r.get("workload"), r["mode"]): strip(r) for r in json.load(f)["runs"]}
+    return {(r.get("workload"), r["mode"]): strip(r) for r in report(BIN, args, tmp)["runs"]}
 
 
 def same(what, full, part, modes):

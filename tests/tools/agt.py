@@ -63,3 +63,15 @@ def write(path, records, count):
     body = records + b"\xfe" + varint(count)
     with open(path, "wb") as f:
         f.write(header + body + struct.pack("<Q", checksum(body)))
+
+
+def forky(path, pages=1000000, forks=3000, pre_path=None):
+    """A process maps and touches `pages` 4 KiB pages (page tables for 4 GiB), then forks `forks`
+    children that exit at once: minutes of long events. pre_path: the accesses alone (no forks)."""
+    base = 0x100000000
+    pre = [event(1, 1, 0, base, pages * 4096, 3), b'\xff' + varint(1), access(2, base, icount=1),
+           access(2, 4096, icount=1) * (pages - 1)]
+    rest = [event(6, 1, 0, 0, 0, 2 + i) + event(8, 2 + i) for i in range(forks)]
+    write(path, b''.join(pre + rest), pages + 2 * forks + 1)
+    if pre_path:
+        write(pre_path, b''.join(pre), pages + 1)

@@ -1,0 +1,16 @@
+"""Run agilesim with --json into a scratch file and return the report (tests/cli helpers)."""
+import json
+import os
+import subprocess
+import sys
+
+
+def report(binary, args, tmp):
+    """The JSON report of `binary args --json ... --quiet`; exits the test on a non-zero status."""
+    out = os.path.join(tmp, "r.json")
+    p = subprocess.run([binary] + args + ["--json", out, "--quiet"], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, text=True)
+    if p.returncode:
+        sys.exit("FAIL: %s exited %d: %s" % (" ".join(args), p.returncode, p.stderr.strip()))
+    with open(out) as f:
+        return json.load(f)
