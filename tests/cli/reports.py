@@ -14,3 +14,11 @@ def report(binary, args, tmp):
         sys.exit("FAIL: %s exited %d: %s" % (" ".join(args), p.returncode, p.stderr.strip()))
     with open(out) as f:
         return json.load(f)
+
+
+def mixed_trace(binary, tmp):
+    """The built-in mixed workload (100k accesses) converted to tmp/mixed.agt; its path."""
+    trace = os.path.join(tmp, "mixed.agt")
+    subprocess.run([binary, "convert", "--workload", "mixed", "--accesses", "100k", trace], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return trace

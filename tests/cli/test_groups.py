@@ -19,7 +19,7 @@ BIN, TOOLS = sys.argv[1], sys.argv[2]
 sys.path.insert(0, TOOLS)
 import agt  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from reports import report  # noqa: E402
+from reports import mixed_trace, report  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORKLOADS = ["gups", "compile", "mixed", "dynamic"]
@@ -63,9 +63,7 @@ def differences(a, b, path=""):
         yield path
 
 
-trace = os.path.join(tmp, "mixed.agt")
-subprocess.run([BIN, "convert", "--workload", "mixed", "--accesses", "100k", trace], check=True,
-               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+trace = mixed_trace(BIN, tmp)
 checked = 0
 for cfg in CONFIGS:
     for inp in [["--workload", w, "--accesses", "100k"] for w in WORKLOADS] + [[trace, "--threads", "2"]]:

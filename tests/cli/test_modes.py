@@ -11,12 +11,11 @@ no timing field. Usage: test_modes.py AGILESIM
 import atexit
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from reports import report  # noqa: E402
+from reports import mixed_trace, report  # noqa: E402
 
 BIN = sys.argv[1]
 MODES = ["native", "nested", "shadow", "agile"]
@@ -66,9 +65,7 @@ def same(what, full, part, modes):
 
 
 # a trace too (read through the .agt reader, with read-ahead and a cache worker)
-trace = os.path.join(tmp, "mixed.agt")
-subprocess.run([BIN, "convert", "--workload", "mixed", "--accesses", "100k", trace], check=True,
-               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+trace = mixed_trace(BIN, tmp)
 checked = 0
 for cfg in CONFIGS:
     for inp in [["--workload", w, "--accesses", "100k"] for w in WORKLOADS] + [[trace, "--threads", "2"]]:
