@@ -61,7 +61,8 @@ static double sim_rate(const ags_event_t *ev, size_t n, unsigned modes, int cach
 
 /* ags_bench decode FILE [THREADS]: records per second of the reader alone (file in the page
  * cache: the second of two passes), printed as "RECORDS SECONDS". THREADS 2: a compressed file is
- * decompressed on a thread of its own (ags_reader_set_threads). */
+ * decompressed on a thread of its own (ags_reader_set_threads). A plain file is read through a
+ * mapped window (ags_reader_use_mmap), as the command line reads it. */
 static int decode_only(const char *p, unsigned threads)
 {
     char err[512];
@@ -75,6 +76,7 @@ static int decode_only(const char *p, unsigned threads)
             return 1;
         }
         ags_reader_set_threads(r, threads);
+        ags_reader_use_mmap(r); /* a plain file, as the command line reads it */
         size_t k;
         tot = 0;
         double t0 = now();

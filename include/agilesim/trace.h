@@ -55,6 +55,16 @@ int ags_reader_truncated(const ags_reader_t *r);
  * while the caller parses. Not for pipes or standard input. Events and errors are the same.
  * Returns the threads the reader now uses (1 or 2). */
 unsigned ags_reader_set_threads(ags_reader_t *r, unsigned n);
+/* Read a plain (uncompressed) regular file opened by name through a window of it mapped into
+ * memory, 16 MiB at a time, instead of read(2) into a buffer: the same events and errors with no
+ * copy (an .agt file decodes about 10% faster). Returns 1 if in use, 0 if not applicable
+ * (compressed, a pipe, standard input, a decompression thread) or not possible (read(2) goes on).
+ * Off unless asked for: if another process truncates the file while a window of it is mapped, the
+ * next access to the lost part raises SIGBUS. A caller that turns this on handles SIGBUS;
+ * ags_reader_maps says whether the faulting address is this reader's window. */
+int ags_reader_use_mmap(ags_reader_t *r);
+/* Whether addr lies in the reader's mapped window. Async-signal-safe (reads two fields). */
+int ags_reader_maps(const ags_reader_t *r, const void *addr);
 void ags_reader_close(ags_reader_t *r);
 
 /* What a trace holds (agilesim info): counts by event type and access kind, instructions,

@@ -2,7 +2,10 @@
  * steps; a corrupt or truncated compressed stream is an error naming the decoded byte offset. On
  * request (ags_bsrc_thread_start) a compressed regular file is decompressed on a thread of its
  * own, in 1 MiB slots, at most 4 MiB ahead, by the same code: the bytes and the errors are those
- * of the synchronous path, and an error is reported when the reader reaches it. */
+ * of the synchronous path, and an error is reported when the reader reaches it. On request
+ * (ags_bsrc_map_start) a plain regular file is read through a window of the file mapped into
+ * memory instead of read(2) into a buffer: the same bytes, parsed where they lie. */
+#define _GNU_SOURCE /* MAP_POPULATE */
 #include "trace/bsrc.h"
 #include "agilesim/trace.h"
 #include "agilesim/error.h"
@@ -14,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -159,10 +163,12 @@ static int ags_bsrc_start(ags_bsrc_t *b)
 }
 
 static void thread_stop(ags_bsrc_t *b);
+static void map_drop(ags_bsrc_t *b);
 
 void ags_bsrc_close(ags_bsrc_t *b)
 {
     thread_stop(b);
+    map_drop(b);
     if (b->comp == AGS_COMP_GZIP && b->dec) {
         inflateEnd(b->dec);
         free(b->dec);
@@ -425,9 +431,118 @@ static int take(ags_bsrc_t *b)
     }
 }
 
+/* ------------------------------------------------------------------ mapped plain files */
+
+/* 16 MiB windows, each populated when mapped (its page-table entries filled in one call, not a
+ * page fault per 4 KiB as it is parsed: that was slower and noisier). gups.agt decode, best of
+ * 11: 0.0316 s in 16 MiB windows, 0.0323 s populated 1 MiB at a time, 0.0328 s in 1 MiB windows
+ * (a mapping costs about 37 us), 0.0339 s with read(2). At most 16 MiB of the file is resident
+ * for the reader at a time. */
+#define MAP_WINDOW ((size_t)1 << 24)
+#ifndef MAP_POPULATE
+#define MAP_POPULATE 0 /* not Linux: the pages fault in as they are parsed */
+#endif
+
+/* Unmap the window; buf is the heap buffer again (empty). */
+static void map_drop(ags_bsrc_t *b)
+{
+    if (!b->map)
+        return;
+    munmap(b->map, b->map_len);
+    b->map = NULL;
+    b->map_len = 0;
+    b->buf = b->heap;
+    b->cap = b->heap_cap;
+    b->heap = NULL;
+}
+
+/* Map the window that holds stream offset `at` and at least `want` bytes after it (fewer at the
+ * end of the file). The file's size is taken again each time: a file that grew is read to its
+ * new end, one that shrank ends where it now ends (and the reader reports what is missing).
+ * Returns 0, or -1 if the window could not be mapped (nothing changed; read(2) takes over). */
+static int map_window(ags_bsrc_t *b, uint64_t at, size_t want)
+{
+    struct stat st;
+    if (fstat(b->fd, &st) || st.st_size < 0)
+        return -1;
+    uint64_t size = (uint64_t)st.st_size;
+    uint64_t start = at & ~(uint64_t)(b->page - 1);
+    size_t wlen = want + (size_t)(at - start) > MAP_WINDOW ? want + (size_t)(at - start) : MAP_WINDOW;
+    if (start >= size)
+        return -1; /* nothing left to map: read(2) finds the end */
+    if (wlen > size - start)
+        wlen = (size_t)(size - start);
+    void *m = mmap(NULL, wlen, PROT_READ, MAP_PRIVATE | MAP_POPULATE, b->fd, (off_t)start);
+    if (m == MAP_FAILED)
+        return -1;
+    if (b->map)
+        munmap(b->map, b->map_len);
+    b->map = b->buf = m;
+    b->map_len = b->cap = b->len = wlen;
+    b->base = start;
+    b->pos = (size_t)(at - start);
+    b->eof = start + wlen == size;
+    b->file_read = start + wlen;
+    if (!b->eof) /* the next window from the disk while this one is parsed */
+        posix_fadvise(b->fd, (off_t)(start + wlen), (off_t)MAP_WINDOW, POSIX_FADV_WILLNEED);
+    return 0;
+}
+
+int ags_bsrc_map_start(ags_bsrc_t *b)
+{
+    if (b->map || b->thr || b->comp != AGS_COMP_NONE || !b->file_size || b->eof || b->err)
+        return 0;
+    long pg = sysconf(_SC_PAGESIZE);
+    if (pg <= 0 || (pg & (pg - 1)))
+        return 0;
+    b->page = (size_t)pg;
+    uint8_t *heap = b->buf;
+    size_t heap_cap = b->cap;
+    b->map = NULL;
+    if (map_window(b, b->base + b->pos, 1))
+        return 0; /* still the buffer, untouched */
+    b->heap = heap;
+    b->heap_cap = heap_cap;
+    b->in_pos = b->in_len = 0; /* the bytes sniffed at the start are the window's too */
+    b->in_eof = 0;
+    return 1;
+}
+
+/* The next window; if it cannot be mapped, read(2) from where this one ends. */
+static int map_more(ags_bsrc_t *b, size_t want)
+{
+    uint64_t at = b->base + b->pos, end = b->base + b->len;
+    if (!map_window(b, at, want))
+        return 0;
+    size_t have = b->len - b->pos, cap = b->heap_cap;
+    while (cap < have + want)
+        cap *= 2;
+    uint8_t *h = cap == b->heap_cap ? b->heap : realloc(b->heap, cap);
+    if (!h)
+        return fail(b, AGS_E_NOMEM, "%s: %s", "out of memory");
+    memcpy(h, b->buf + b->pos, have);
+    b->heap = h;
+    b->heap_cap = cap;
+    map_drop(b);
+    b->base = at;
+    b->pos = 0;
+    b->len = have;
+    if (lseek(b->fd, (off_t)end, SEEK_SET) < 0)
+        return fail(b, AGS_E_IO, "%s: seek failed: %s", strerror(errno));
+    return 0;
+}
+
+int ags_bsrc_mapped(const ags_bsrc_t *b, const void *addr)
+{
+    const uint8_t *p = addr, *m = b->map;
+    return m && p >= m && p < m + b->map_len;
+}
+
 long ags_bsrc_need(ags_bsrc_t *b, size_t want)
 {
     if (b->err)
+        return b->err;
+    if (b->map && b->len - b->pos < want && !b->eof && map_more(b, want))
         return b->err;
     while (b->len - b->pos < want && !b->eof) {
         if (b->pos) { /* slide */

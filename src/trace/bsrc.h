@@ -28,6 +28,10 @@ struct ags_bsrc {
     const char *name;
     uint64_t file_size, file_read;
     struct ags_bsrc_thr *thr;   /* decompression on a thread of its own, or NULL */
+    uint8_t *map;               /* the mapped window buf points into, or NULL */
+    size_t map_len, page;
+    uint8_t *heap;              /* the heap buffer while buf is a window */
+    size_t heap_cap;
 };
 
 /* Open; `path` "-" is standard input. Returns 0 or an AGS_E_* code with b->msg set. */
@@ -44,5 +48,13 @@ const char *ags_comp_name(int comp);
  * applicable or not possible (decoding goes on here, as before). The bytes, their offsets and
  * every error message are those of the synchronous path. */
 int ags_bsrc_thread_start(ags_bsrc_t *b);
+/* Read a plain regular file (opened by name) through a mapped window of it from here on: 1 if
+ * started, 0 if not applicable or not possible (read(2) goes on). The bytes and every message are
+ * those of read(2). A window that cannot be mapped later hands over to read(2). The caller must
+ * expect SIGBUS if another process truncates the file while a window is mapped
+ * (ags_bsrc_mapped says whether an address is in the window). */
+int ags_bsrc_map_start(ags_bsrc_t *b);
+/* Whether addr lies in the mapped window (async-signal-safe: reads two fields). */
+int ags_bsrc_mapped(const ags_bsrc_t *b, const void *addr);
 
 #endif

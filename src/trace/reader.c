@@ -300,6 +300,9 @@ unsigned ags_reader_set_threads(ags_reader_t *r, unsigned n)
     return r->b.thr ? 2 : 1;
 }
 
+int ags_reader_use_mmap(ags_reader_t *r) { return r->b.map || ags_bsrc_map_start(&r->b); }
+int ags_reader_maps(const ags_reader_t *r, const void *addr) { return r && ags_bsrc_mapped(&r->b, addr); }
+
 void ags_reader_close(ags_reader_t *r)
 {
     if (!r)

@@ -3,7 +3,10 @@
 #include "agilesim/agilesim.h"
 #include "check.h"
 #include <lzma.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static char dir[] = "/tmp/ags_trace_XXXXXX";
@@ -325,6 +328,143 @@ static void decompress_thread(void)
     free(b);
 }
 
+/* Read p with and without the mapped window (ags_reader_use_mmap), side by side in batches of
+ * `batch`: the number of events both give, 0 if any differs; *same_err: both end with the same
+ * message (copied to err). */
+static size_t mapped_vs_read(const char *p, size_t batch, int *same_err, char *err, size_t errlen)
+{
+    ags_reader_t *m, *r;
+    char e[512];
+    CHECK_EQ(ags_reader_open(p, AGS_FMT_AUTO, &m, e, sizeof(e)), 0);
+    CHECK_EQ(ags_reader_open(p, AGS_FMT_AUTO, &r, e, sizeof(e)), 0);
+    CHECK_EQ(ags_reader_use_mmap(m), 1);
+    CHECK_EQ(ags_reader_use_mmap(r), 1); /* idempotent */
+    ags_reader_close(r);
+    CHECK_EQ(ags_reader_open(p, AGS_FMT_AUTO, &r, e, sizeof(e)), 0);
+    ags_event_t *a = malloc(batch * sizeof(*a)), *b = malloc(batch * sizeof(*b));
+    size_t n = 0, ka, kb, diff = 0;
+    do {
+        ka = ags_reader_next(m, a, batch);
+        kb = ags_reader_next(r, b, batch);
+        diff += ka != kb;
+        for (size_t i = 0; i < ka && i < kb; i++)
+            diff += !same_event(&a[i], &b[i]);
+        n += ka;
+    } while (ka && kb && !diff);
+    const char *ma, *mb;
+    int ea = ags_reader_error(m, &ma), eb = ags_reader_error(r, &mb);
+    *same_err = ea == eb && !strcmp(ma, mb);
+    snprintf(err, errlen, "%s", ma);
+    if (!*same_err)
+        fprintf(stderr, "%s: mapped '%s' vs read '%s'\n", p, ma, mb);
+    ags_reader_close(m);
+    ags_reader_close(r);
+    free(a);
+    free(b);
+    return diff ? 0 : n;
+}
+
+static sigjmp_buf g_bus_jmp;
+static void *volatile g_bus_addr;
+static void on_bus(int sig, siginfo_t *si, void *uc)
+{
+    (void)sig;
+    (void)uc;
+    g_bus_addr = si->si_addr;
+    siglongjmp(g_bus_jmp, 1);
+}
+
+/* A plain file through a mapped window (ags_reader_use_mmap): the same events and the same errors
+ * as read(2), across 16 MiB windows, for .agt whole, cut at and around a window's
+ * end and flipped beyond it, and for a text (Lackey) log; not used for a compressed file; and a
+ * file truncated under the reader raises SIGBUS at an address ags_reader_maps claims. */
+static void mapped_window(void)
+{
+    size_t cap = 1000000, n = 0, k;
+    ags_event_t *src = malloc(cap * sizeof(ags_event_t));
+    ags_workload_t *g;
+    ags_workload_create("gups", cap, 1ULL << 30, 7, &g);
+    while (n < cap && (k = ags_workload_next(g, src + n, cap - n)) > 0)
+        n += k;
+    ags_workload_destroy(g);
+    char err[512];
+    ags_writer_t *wr;
+    CHECK_EQ(ags_writer_open(path("map.agt"), 0, &wr, err, sizeof(err)), 0);
+    for (int rep = 0; rep < 5; rep++) /* about 22 MiB: two windows */
+        CHECK_EQ(ags_writer_write(wr, src, n), 0);
+    CHECK_EQ(ags_writer_close(wr, 1, err, sizeof(err)), 0);
+    size_t len;
+    unsigned char *raw = slurp(path("map.agt"), &len);
+    CHECK(len > (17u << 20));
+    int same;
+    CHECK_EQ(mapped_vs_read(path("map.agt"), 4096, &same, err, sizeof(err)), 5 * n);
+    CHECK(same && !err[0]);
+    CHECK_EQ(mapped_vs_read(path("map.agt"), 777, &same, err, sizeof(err)), 5 * n);
+    CHECK(same);
+    /* damaged: cut inside the first window, at 1 MiB, at the window's end and around it, and a
+     * byte flipped in the second window */
+    const size_t W = (size_t)1 << 24;
+    size_t cuts[] = { 100000, 1u << 20, W - 1, W, W + 1, W + 4096 + 5, len - 9 };
+    for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+        write_file(path("cut.agt"), raw, cuts[i]);
+        size_t got = mapped_vs_read(path("cut.agt"), 4096, &same, err, sizeof(err));
+        CHECK(same && strstr(err, "truncated") != NULL);
+        CHECK(got > 0);
+    }
+    raw[W + 12345] ^= 0x5a;
+    write_file(path("flip.agt"), raw, len);
+    raw[W + 12345] ^= 0x5a;
+    CHECK(mapped_vs_read(path("flip.agt"), 4096, &same, err, sizeof(err)) > 0);
+    CHECK(same && err[0]);
+    /* a text log (about 3 MiB) */
+    {
+        FILE *f = fopen(path("map.lackey"), "w");
+        for (unsigned i = 0; i < 200000; i++)
+            fprintf(f, i % 5 ? " L %llx,8\n" : "I  %llx,4\n", 0x400000ULL + (i * 2654435761ULL) % (1u << 28));
+        fclose(f);
+        CHECK_EQ(mapped_vs_read(path("map.lackey"), 1000, &same, err, sizeof(err)), 200000);
+        CHECK(same && !err[0]);
+    }
+    /* not applicable: compressed, and standard input */
+    {
+        CHECK_EQ(ags_writer_open(path("map.agt.zst"), 1, &wr, err, sizeof(err)), 0);
+        CHECK_EQ(ags_writer_write(wr, src, 1000), 0);
+        CHECK_EQ(ags_writer_close(wr, 1, err, sizeof(err)), 0);
+        ags_reader_t *r;
+        CHECK_EQ(ags_reader_open(path("map.agt.zst"), AGS_FMT_AUTO, &r, err, sizeof(err)), 0);
+        CHECK_EQ(ags_reader_use_mmap(r), 0);
+        ags_reader_close(r);
+    }
+    /* truncated by another writer while mapped: SIGBUS inside the reader's window */
+    {
+        write_file(path("shrink.agt"), raw, len);
+        ags_reader_t *r;
+        CHECK_EQ(ags_reader_open(path("shrink.agt"), AGS_FMT_AUTO, &r, err, sizeof(err)), 0);
+        CHECK_EQ(ags_reader_use_mmap(r), 1);
+        ags_event_t *b = malloc(4096 * sizeof(*b));
+        CHECK_EQ(ags_reader_next(r, b, 4096), 4096u); /* about 18 KiB into the first window */
+        CHECK(!ags_reader_maps(r, b));
+        CHECK_EQ(truncate(path("shrink.agt"), 4096), 0);
+        struct sigaction sa, old;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_sigaction = on_bus;
+        sa.sa_flags = SA_SIGINFO;
+        sigaction(SIGBUS, &sa, &old);
+        volatile int faulted = 0;
+        if (!sigsetjmp(g_bus_jmp, 1))
+            ags_reader_next(r, b, 4096);
+        else
+            faulted = 1;
+        sigaction(SIGBUS, &old, NULL);
+        CHECK(faulted);
+        CHECK(ags_reader_maps(r, g_bus_addr));
+        ags_reader_close(r);
+        free(b);
+    }
+    free(raw);
+    free(src);
+}
+
 static void put64(unsigned char *p, uint64_t v)
 {
     for (int i = 0; i < 8; i++)
@@ -527,6 +667,7 @@ int main(void)
     lackey_forks();
     pinatrace();
     decompress_thread();
+    mapped_window();
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     if (system(cmd)) {

@@ -60,6 +60,8 @@ extern volatile sig_atomic_t ags_cli_nsignals; /* how many stop signals arrived 
 /* Print "agilesim: MESSAGE", remove every half-written output, exit with `code`. */
 void ags_cli_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 void ags_cli_install_signals(void);
+/* The input read through a mapped window (NULL: none), for the SIGBUS handler */
+void ags_cli_watch_mapped(ags_reader_t *r, const char *path);
 
 /* options.c */
 void ags_cli_defaults(ags_cli_opts_t *o, unsigned command, const char *name);
@@ -100,6 +102,8 @@ FILE *ags_out_stream(ags_outfile_t *o);     /* where to write it (NULL: none, or
 int ags_out_commit(ags_outfile_t *o);       /* put it in place: 0, or -1 with a message */
 void ags_out_abort(ags_outfile_t *o);       /* drop it */
 const char *ags_out_target(const ags_outfile_t *o);
+/* Remove every named temporary output (where O_TMPFILE is not supported): async-signal-safe */
+void ags_out_unlink_named(void);
 
 /* run.c: compare and run; removing half-written outputs (called by ags_cli_die) */
 void ags_cli_out_abort_all(void);
@@ -116,6 +120,9 @@ typedef struct {
 int ags_cli_source_open(const ags_cli_opts_t *o, size_t i, uint64_t accesses, ags_cli_source_t *src);
 size_t ags_cli_source_next(ags_cli_source_t *src, ags_event_t *buf, size_t n, const char **err);
 void ags_cli_source_close(ags_cli_source_t *src);
+/* Read a plain trace file through a mapped window from here on (only where the events are used on
+ * the reading thread: see run.c) */
+void ags_cli_source_map(ags_cli_source_t *src, const char *path);
 /* 1 if src's batches can be read ahead on a thread (a regular file or a built-in workload: no read
  * that may wait indefinitely) */
 int ags_cli_source_can_read_ahead(const ags_cli_source_t *src);

@@ -19,6 +19,46 @@ static void on_signal(int sig) { ags_cli_stop = sig; ags_cli_nsignals++; }
 /* SIGINT, SIGTERM and SIGHUP stop the run: the statistics so far are reported (exit 130). A
  * signal inherited as ignored (nohup) stays ignored. SIGPIPE is ignored: a failed write is an
  * error with a message. No SA_RESTART: a read blocked on a pipe returns to see the stop flag. */
+/* A trace read through a mapped window (ags_reader_use_mmap) that another process truncates:
+ * the access to the lost part raises SIGBUS. If the address is the mapped input's, one line names
+ * the file and the run exits with status 2 as for any bad input; outputs are left as a failed run
+ * leaves them (anonymous until complete; a named temporary is removed). Any other SIGBUS gets
+ * the default action. */
+static ags_reader_t *volatile g_mapped;
+static const char *volatile g_mapped_path;
+
+static void put_err(const char *s) { ssize_t w = write(2, s, strlen(s)); (void)w; }
+
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+    (void)uc;
+    ags_reader_t *r = g_mapped;
+    if (r && ags_reader_maps(r, si->si_addr)) {
+        ags_out_unlink_named();
+        put_err("agilesim: ");
+        put_err(g_mapped_path);
+        put_err(": the file shrank while it was being read (truncated by another process)\n");
+        _exit(EXIT_USAGE);
+    }
+    signal(sig, SIG_DFL); /* not ours: the access faults again, with the default action */
+}
+
+void ags_cli_watch_mapped(ags_reader_t *r, const char *path)
+{
+    static int installed;
+    if (r && !installed) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_sigaction = on_sigbus;
+        sa.sa_flags = SA_SIGINFO;
+        sigaction(SIGBUS, &sa, NULL);
+        installed = 1;
+    }
+    g_mapped = NULL;
+    g_mapped_path = path;
+    g_mapped = r;
+}
+
 void ags_cli_install_signals(void)
 {
     static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
@@ -130,6 +170,7 @@ static int convert_command(ags_cli_opts_t *o)
     }
     uint64_t events;
     ags_cli_install_signals();
+    ags_cli_source_map(&src, o->inputs[0]);
     /* a trace is copied whole unless --accesses says how much (a workload makes that many) */
     uint64_t limit = o->is_trace[0] && o->accesses_given ? o->accesses : UINT64_MAX;
     int rc = pump_to_writer(&src, w, out, limit, &events, &of);
@@ -162,6 +203,7 @@ static int info_command(ags_cli_opts_t *o)
     ags_cli_source_t src;
     if (ags_cli_source_open(o, 0, o->accesses, &src))
         return EXIT_SIGNAL;
+    ags_cli_source_map(&src, o->inputs[0]);
     ags_event_t *buf = malloc(4096 * sizeof(ags_event_t));
     ags_summarizer_t *sum;
     if (!buf || ags_summarizer_create(&sum))

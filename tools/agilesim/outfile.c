@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,35 @@ static int resolve(const char *path, char *out, size_t len)
     return 0;
 }
 
+/* The named temporaries now open, for ags_out_unlink_named (a signal handler) */
+#define NAMED_MAX 8
+static char g_named[NAMED_MAX][4200];
+static volatile sig_atomic_t g_named_used[NAMED_MAX];
+
+static void named_add(const char *tmp)
+{
+    for (int i = 0; i < NAMED_MAX; i++)
+        if (!g_named_used[i]) {
+            snprintf(g_named[i], sizeof(g_named[i]), "%s", tmp);
+            g_named_used[i] = 1;
+            return;
+        }
+}
+
+static void named_drop(const char *tmp)
+{
+    for (int i = 0; i < NAMED_MAX; i++)
+        if (g_named_used[i] && !strcmp(g_named[i], tmp))
+            g_named_used[i] = 0;
+}
+
+void ags_out_unlink_named(void)
+{
+    for (int i = 0; i < NAMED_MAX; i++)
+        if (g_named_used[i])
+            unlink(g_named[i]);
+}
+
 void ags_out_open(ags_outfile_t *o, const char *path, const char *opt)
 {
     memset(o, 0, sizeof(*o));
@@ -107,6 +137,7 @@ void ags_out_open(ags_outfile_t *o, const char *path, const char *opt)
         fd = mkstemp(o->tmp);
         if (fd < 0)
             ags_cli_die(EXIT_USAGE, "%s %s: cannot write there: %s", opt, path, strerror(errno));
+        named_add(o->tmp);
         fchmod(fd, 0666 & ~um);
     }
     o->f = fdopen(fd, "w");
@@ -132,8 +163,10 @@ void ags_out_abort(ags_outfile_t *o)
 {
     if (o->f && o->kind == AGS_OUT_FILE) {
         fclose(o->f);
-        if (!o->anon)
+        if (!o->anon) {
             unlink(o->tmp);
+            named_drop(o->tmp);
+        }
         o->f = NULL;
     }
 }
@@ -183,9 +216,11 @@ int ags_out_commit(ags_outfile_t *o)
         bad = 1;
         e = errno;
     }
+    if (bad && o->tmp[0])
+        unlink(o->tmp);
+    if (!o->anon)
+        named_drop(o->tmp);
     if (bad) {
-        if (o->tmp[0])
-            unlink(o->tmp);
         fprintf(stderr, "agilesim: %s %s: write failed: %s\n", o->opt, o->path, strerror(e ? e : EIO));
         return -1;
     }
