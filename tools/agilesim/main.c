@@ -16,9 +16,6 @@ volatile sig_atomic_t ags_cli_stop;
 volatile sig_atomic_t ags_cli_nsignals;
 static void on_signal(int sig) { ags_cli_stop = sig; ags_cli_nsignals++; }
 
-/* SIGINT, SIGTERM and SIGHUP stop the run: the statistics so far are reported (exit 130). A
- * signal inherited as ignored (nohup) stays ignored. SIGPIPE is ignored: a failed write is an
- * error with a message. No SA_RESTART: a read blocked on a pipe returns to see the stop flag. */
 /* A trace read through a mapped window (ags_reader_use_mmap) that another process truncates:
  * the access to the lost part raises SIGBUS. If the address is the mapped input's, one line names
  * the file and the run exits with status 2 as for any bad input; outputs are left as a failed run
@@ -59,6 +56,9 @@ void ags_cli_watch_mapped(ags_reader_t *r, const char *path)
     g_mapped = r;
 }
 
+/* SIGINT, SIGTERM and SIGHUP stop the run: the statistics so far are reported (exit 130). A
+ * signal inherited as ignored (nohup) stays ignored. SIGPIPE is ignored: a failed write is an
+ * error with a message. No SA_RESTART: a read blocked on a pipe returns to see the stop flag. */
 void ags_cli_install_signals(void)
 {
     static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
