@@ -498,7 +498,6 @@ int ags_bsrc_map_start(ags_bsrc_t *b)
     b->page = (size_t)pg;
     uint8_t *heap = b->buf;
     size_t heap_cap = b->cap;
-    b->map = NULL;
     if (map_window(b, b->base + b->pos, 1))
         return 0; /* still the buffer, untouched */
     b->heap = heap;

@@ -338,9 +338,7 @@ static size_t mapped_vs_read(const char *p, size_t batch, int *same_err, char *e
     CHECK_EQ(ags_reader_open(p, AGS_FMT_AUTO, &m, e, sizeof(e)), 0);
     CHECK_EQ(ags_reader_open(p, AGS_FMT_AUTO, &r, e, sizeof(e)), 0);
     CHECK_EQ(ags_reader_use_mmap(m), 1);
-    CHECK_EQ(ags_reader_use_mmap(r), 1); /* idempotent */
-    ags_reader_close(r);
-    CHECK_EQ(ags_reader_open(p, AGS_FMT_AUTO, &r, e, sizeof(e)), 0);
+    CHECK_EQ(ags_reader_use_mmap(m), 1); /* a second call: still mapped, nothing remapped */
     ags_event_t *a = malloc(batch * sizeof(*a)), *b = malloc(batch * sizeof(*b));
     size_t n = 0, ka, kb, diff = 0;
     do {
