@@ -235,15 +235,4 @@ static inline unsigned ags_cache_access(ags_cache_t *c, uint64_t hpa)
     return ags_cache_access_line(c, hpa >> c->line_shift);
 }
 
-/* Bring the L2 and LLC sets of a line into the host's caches ahead of ags_cache_access_line.
- * Not the L1 set: a few KiB per machine, in the host's L1 anyway (prefetching it too made a
- * microbenchmark of 4 caches on random lines slower: 14.0-15.0 ns per reference against
- * 10.4-11.0, and 20.9 against 14.7 on 100,000 lines; whole runs of gups and mixed did not move
- * beyond the machine's noise). */
-static inline void ags_cache_prefetch(const ags_cache_t *c, uint64_t line)
-{
-    __builtin_prefetch(ags_clevel_set(&c->lvl[2], line), 1, 3);
-    __builtin_prefetch(ags_clevel_set(&c->lvl[1], line), 1, 3);
-}
-
 #endif

@@ -12,8 +12,8 @@
 #include <string.h>
 
 /* Replay queued references through m's caches, in order (the AVX-512 set code where the host has
- * it). Runs on the main thread or on m's worker, never both at once. */
-static void replay(const ags_config_t *cfg, ags_machine_t *m, const uint64_t *q, unsigned n)
+ * it); q is consumed. Runs on the main thread or on m's worker, never both at once. */
+static void replay(const ags_config_t *cfg, ags_machine_t *m, uint64_t *q, unsigned n)
 {
 #ifdef AGS_HAVE_AVX512
     if (m->cache.avx512) {
@@ -40,7 +40,7 @@ static void *worker_main(void *arg)
             pthread_cond_wait(&w->cv_job, &w->mu);
             continue;
         }
-        const uint64_t *q = m->job;
+        uint64_t *q = m->job;
         unsigned n = m->jobn;
         m->job_taken = 1;
         pthread_mutex_unlock(&w->mu);
@@ -62,7 +62,7 @@ static void settle_job(const ags_config_t *cfg, ags_machine_t *m)
 {
     ags_cworker_t *w = m->worker;
     if (m->job && !m->job_taken) {
-        const uint64_t *q = m->job;
+        uint64_t *q = m->job;
         unsigned n = m->jobn;
         m->job_taken = 1;
         pthread_mutex_unlock(&w->mu);

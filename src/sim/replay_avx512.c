@@ -4,7 +4,7 @@
 #include "sim/replay.h"
 
 #ifdef AGS_CACHE_AVX512
-void ags_machine_replay_avx512(const ags_config_t *cfg, ags_machine_t *m, const uint64_t *q, unsigned n)
+void ags_machine_replay_avx512(const ags_config_t *cfg, ags_machine_t *m, uint64_t *q, unsigned n)
 {
     ags_machine_replay_body(cfg, m, q, n);
 }

@@ -32,14 +32,15 @@ typedef struct {
     ags_walk_t w;           /* scratch walk record */
     /* The cache model is a pure consumer (walk lengths never depend on it; its latencies only add
      * to walk_cycles and walk_cache_hits): references queue here, in order, and are replayed in
-     * batches (with the sets of upcoming lines prefetched) when the queue fills and before any
-     * counter is read. Entry: line << 1 | 1 for a walk reference, line << 1 for data. */
+     * batches, level by level (replay.h; a replay consumes its buffer), when the queue fills and
+     * before any counter is read. Entry: region << AGS_CQ_RG_SHIFT | line << 1 | 1 for a walk
+     * reference, line << 1 for data. */
     uint64_t *cq;           /* the buffer being filled (of cqbuf[2]) */
     unsigned cqn;
     uint64_t *cqbuf[2];
     /* With worker threads: the buffer handed to this machine's worker (NULL: none in flight), and
      * what replays add up; both written by whoever replays, folded in by ags_sim_cache_sync. */
-    const uint64_t *job;
+    uint64_t *job;
     unsigned jobn;
     int job_taken;          /* a thread is replaying job: the worker, or the translating thread
                              * that found it not yet started when it needed the buffer back */
@@ -47,8 +48,6 @@ typedef struct {
     uint64_t acc_cycles, acc_hits[5];
     struct { uint64_t walks, walk_refs, walk_cycles, vm_exits, vmm_cycles, walks_full_shadow; } rg[AGS_MAX_REGIONS];
     uint64_t acc_rg_cycles[AGS_MAX_REGIONS]; /* replayed walk cycles per region (whoever replays) */
-    int prefetch;           /* replay prefetches sets (the last batch missed L1 often); never
-                             * changes a result */
     /* The line last queued for each L1 set (all ones: none). Every reference goes through L1 and
      * leaves its line at the MRU way of its L1 set, and nothing else changes L1 (no
      * back-invalidation, no flush), so a reference to the line last queued in its L1 set is an
@@ -175,7 +174,7 @@ int ags_machine_miss(ags_sim_t *s, ags_machine_t *m, ags_proc_t *p, uint64_t va,
 /* Replay machine m's queued cache references (ags_sim_cache_sync: every machine's). */
 void ags_machine_cache_drain(ags_sim_t *s, ags_machine_t *m);
 /* The replay loop with the AVX-512 set code (replay_avx512.c; only where m->cache.avx512). */
-void ags_machine_replay_avx512(const ags_config_t *cfg, ags_machine_t *m, const uint64_t *q, unsigned n);
+void ags_machine_replay_avx512(const ags_config_t *cfg, ags_machine_t *m, uint64_t *q, unsigned n);
 void ags_sim_cache_sync(ags_sim_t *s);
 int ags_sim_workers_start(ags_sim_t *s, unsigned n);
 void ags_sim_workers_stop(ags_sim_t *s);

@@ -4,6 +4,7 @@
 #include "hw/cache.h"
 #include "hw/tlb.h"
 #include "sim/sim_internal.h" /* AGS_RGP_SIZE */
+#include "sim/replay.h"
 #include "simtest.h"
 
 static void test_sa_lru(void)
@@ -167,6 +168,76 @@ static void test_cache_lru(void)
     /* the AVX-512 set code is checked where the host has it (and this build has it) */
     printf("test_cache_lru: AVX-512 set code %s\n", avx512_ran ? "checked too" : "not available here");
     CHECK_EQ(avx512_ran, ags_cache_host_avx512());
+}
+
+/* Property: the cache replay, which takes a batch level by level (L1, then L1's misses through
+ * L2, then L2's through the LLC), gives the cycles, hit levels and per-region cycles of the
+ * references taken one at a time through ags_cache_access_line, over batches of 1 to
+ * AGS_CQ_LEN references of walks and data, for several geometries (the set code of this build,
+ * and the AVX-512 replay where the host has it). */
+static void test_replay_levels(void)
+{
+    static const uint32_t ways[] = { 1, 3, 4, 8, 12, 16, 17, 32 };
+    uint64_t x = 0x2545f4914f6cdd1dULL;
+    for (unsigned wi = 0; wi < sizeof(ways) / sizeof(ways[0]); wi++) {
+        ags_config_t cfg;
+        ags_config_defaults(&cfg);
+        uint32_t w1 = ways[wi], w2 = ways[(wi + 3) % 8], w3 = ways[(wi + 5) % 8];
+        cfg.l1c = (ags_geom_t){ 8 * w1, w1 };
+        cfg.l2c = (ags_geom_t){ 32 * w2, w2 };
+        cfg.llc = (ags_geom_t){ 128 * w3, w3 };
+        ags_cache_t ref;
+        ags_machine_t *m = calloc(1, sizeof(*m)), *m512 = calloc(1, sizeof(*m512));
+        uint64_t *q = malloc(AGS_CQ_LEN * sizeof(uint64_t)), *q512 = malloc(AGS_CQ_LEN * sizeof(uint64_t));
+        CHECK(m && m512 && q && q512);
+        CHECK_EQ(ags_cache_init(&ref, &cfg), 0);
+        CHECK_EQ(ags_cache_init(&m->cache, &cfg), 0);
+        CHECK_EQ(ags_cache_init(&m512->cache, &cfg), 0);
+        uint64_t cyc = 0, hits[5] = { 0 }, rgc[AGS_MAX_REGIONS] = { 0 };
+        const uint64_t lat[5] = { 0, cfg.lat_l1, cfg.lat_l2, cfg.lat_llc, cfg.lat_dram };
+        unsigned seen[5] = { 0 };
+        for (unsigned batch = 0; batch < 40; batch++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            unsigned n = batch % 4 == 0 ? 1 + (unsigned)(x % 7) : 1 + (unsigned)(x % AGS_CQ_LEN);
+            for (unsigned i = 0; i < n; i++) {
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                unsigned k = x % 8;
+                uint64_t line = k < 4 ? x % (2 * 8 * w1) : k < 7 ? x % (2 * 128 * w3) : x % (1ULL << 40);
+                uint64_t walk = (x >> 40) & 1, rg = (x >> 41) % AGS_MAX_REGIONS;
+                q[i] = q512[i] = rg << AGS_CQ_RG_SHIFT | line << 1 | walk;
+                unsigned where = ags_cache_access_line(&ref, line);
+                seen[where]++;
+                if (walk) {
+                    cyc += lat[where];
+                    hits[where]++;
+                    rgc[rg] += lat[where];
+                }
+            }
+            ags_machine_replay_body(&cfg, m, q, n);
+#ifdef AGS_HAVE_AVX512
+            if (m512->cache.avx512)
+                ags_machine_replay_avx512(&cfg, m512, q512, n);
+#endif
+        }
+        CHECK(seen[1] && seen[2] && seen[4]);
+        CHECK_EQ(m->acc_cycles, cyc);
+        for (unsigned k = 1; k < 5; k++)
+            CHECK_EQ(m->acc_hits[k], hits[k]);
+        CHECK(!memcmp(m->acc_rg_cycles, rgc, sizeof(rgc)));
+        if (m512->cache.avx512) {
+            CHECK_EQ(m512->acc_cycles, cyc);
+            for (unsigned k = 1; k < 5; k++)
+                CHECK_EQ(m512->acc_hits[k], hits[k]);
+            CHECK(!memcmp(m512->acc_rg_cycles, rgc, sizeof(rgc)));
+        }
+        ags_cache_fini(&ref);
+        ags_cache_fini(&m->cache);
+        ags_cache_fini(&m512->cache);
+        free(m);
+        free(m512);
+        free(q);
+        free(q512);
+    }
 }
 
 /* Walk caches through the simulator: TLB off so every access walks. */
@@ -352,6 +423,7 @@ int main(void)
     test_tlb();
     test_cache();
     test_cache_lru();
+    test_replay_levels();
     test_walk_caches();
     test_region_attribution();
     test_region_page_memo();
