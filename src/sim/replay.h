@@ -5,10 +5,10 @@
 
 #include "sim/sim_internal.h"
 
-/* One level's pass over the n entries of q (in order): each line is looked up in level l; a hit
- * adds lat to walk references' cycles (and their region's) and counts at hits[where]; a miss
- * inserts the line and its entry moves to the front of q, in order. Returns the misses. With
- * `ahead` (a constant), the level's set of the entry that many places on is prefetched. */
+/* One level's pass over the n entries of q (in order): each line is looked up in level l; a walk
+ * reference that hits adds lat to *cyc and to its region's cycles, and 1 to *hits; a miss inserts
+ * the line, and its entry moves to the front of q, in order. Returns the misses. With `ahead` (a
+ * constant), the level's set of the entry that many places on is prefetched. */
 static inline __attribute__((always_inline)) unsigned ags_replay_level(const ags_clevel_t *l, uint64_t *q, unsigned n,
                                                                       uint64_t lat, uint64_t *hits, uint64_t *cyc,
                                                                       uint64_t *rgc, const unsigned ahead)
