@@ -176,8 +176,13 @@ ags_walk_ret_t ags_walk(ags_walker_t *w, uint64_t va, uint32_t asid, uint64_t ro
             o->leaf_hpa = ea;
             o->leaf_level = level;
             o->leaf_dim = dim;
-            if (kind == AGS_ROOT_GUEST)
+            if (kind == AGS_ROOT_GUEST) {
+                if (w->native) { /* host_xlate's first case, without the call: native's every walk ends here */
+                    o->hpa = ags_ept_gpa2hpa(w->ept, a);
+                    return AGS_WALK_DONE;
+                }
                 return host_xlate(w, a, o, &o->hpa);
+            }
             o->hpa = a;
             return AGS_WALK_DONE;
         }

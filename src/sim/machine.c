@@ -216,44 +216,60 @@ static void machine_root(const ags_sim_t *s, ags_machine_t *m, const ags_proc_t 
     }
 }
 
-int ags_machine_miss(ags_sim_t *s, ags_machine_t *m, ags_proc_t *p, uint64_t va, int is_store,
-                     const ags_gxlate_t *x, int shared)
+/* A walk of va that faulted (rc) or found a read-only shadow leaf for a store: the VMM fills the
+ * entry, charged as an aborted walk, and the walk is retried until it completes. */
+static __attribute__((noinline)) int miss_retry(ags_sim_t *s, ags_machine_t *m, ags_proc_t *p, uint64_t va,
+                                                int is_store, const ags_gxlate_t *x, ags_walk_ret_t rc)
 {
     ags_walk_t *w = &m->w;
-    for (int attempt = 0;; attempt++) {
-        uint64_t root;
-        int kind;
-        machine_root(s, m, p, &root, &kind);
-        ags_walk_ret_t rc = ags_walk(&m->walker, va, p->asid, root, kind, w);
+    for (int attempt = 1;; attempt++) {
         if (rc == AGS_WALK_BROKEN) {
             ags_sim_set_err(s, "%s: walk of 0x%llx reached an unbacked table (simulator bug)",
                     ags_mode_name(m->mode), (unsigned long long)va);
             return AGS_E_INTERNAL;
         }
-        if (attempt > 2 * (int)s->cfg.guest_levels + 2) {
+        if (attempt > 2 * (int)s->cfg.guest_levels + 3) { /* the walk examined is the attempt-th */
             ags_sim_set_err(s, "%s: walk of 0x%llx does not converge (simulator bug)", ags_mode_name(m->mode),
                     (unsigned long long)va);
             return AGS_E_INTERNAL;
         }
-        if (rc == AGS_WALK_FAULT || (is_store && w->leaf_dim == AGS_DIM_SHADOW && !ags_x86_writable(w->leaf_val))) {
-            if (!m->has_vmm || (rc == AGS_WALK_FAULT && w->fault_dim != AGS_DIM_SHADOW)) {
-                ags_sim_set_err(s, "%s: walk of 0x%llx faults at level %u but the guest maps it",
-                        ags_mode_name(m->mode), (unsigned long long)va, w->fault_level);
-                return AGS_E_MISMATCH;
-            }
-            m->st.aborted_walks++;
-            m->st.aborted_refs += w->n;
-            account_refs(s, m, w);
-            int r = rc == AGS_WALK_FAULT ? ags_vmm_hidden_fault(&m->vmm, p, va, is_store)
-                            : ags_vmm_dirty_fault(&m->vmm, p, va, x);
-            if (r < 0) {
-                ags_sim_set_err(s, "%s: VMM could not fill the shadow entry for 0x%llx", ags_mode_name(m->mode),
-                        (unsigned long long)va);
-                return r;
-            }
-            continue;
+        if (rc != AGS_WALK_FAULT && !(is_store && w->leaf_dim == AGS_DIM_SHADOW && !ags_x86_writable(w->leaf_val)))
+            return AGS_OK;
+        if (!m->has_vmm || (rc == AGS_WALK_FAULT && w->fault_dim != AGS_DIM_SHADOW)) {
+            ags_sim_set_err(s, "%s: walk of 0x%llx faults at level %u but the guest maps it",
+                    ags_mode_name(m->mode), (unsigned long long)va, w->fault_level);
+            return AGS_E_MISMATCH;
         }
-        break;
+        m->st.aborted_walks++;
+        m->st.aborted_refs += w->n;
+        account_refs(s, m, w);
+        int r = rc == AGS_WALK_FAULT ? ags_vmm_hidden_fault(&m->vmm, p, va, is_store)
+                        : ags_vmm_dirty_fault(&m->vmm, p, va, x);
+        if (r < 0) {
+            ags_sim_set_err(s, "%s: VMM could not fill the shadow entry for 0x%llx", ags_mode_name(m->mode),
+                    (unsigned long long)va);
+            return r;
+        }
+        uint64_t root;
+        int kind;
+        machine_root(s, m, p, &root, &kind);
+        rc = ags_walk(&m->walker, va, p->asid, root, kind, w);
+    }
+}
+
+int ags_machine_miss(ags_sim_t *s, ags_machine_t *m, ags_proc_t *p, uint64_t va, int is_store,
+                     const ags_gxlate_t *x, int shared)
+{
+    ags_walk_t *w = &m->w;
+    uint64_t root;
+    int kind;
+    machine_root(s, m, p, &root, &kind);
+    ags_walk_ret_t wrc = ags_walk(&m->walker, va, p->asid, root, kind, w);
+    if (AGS_UNLIKELY(wrc != AGS_WALK_DONE || (is_store && w->leaf_dim == AGS_DIM_SHADOW &&
+                                              !ags_x86_writable(w->leaf_val)))) {
+        int rc = miss_retry(s, m, p, va, is_store, x, wrc);
+        if (rc)
+            return rc;
     }
     unsigned n = w->n;
     m->st.walks++;
