@@ -216,8 +216,14 @@ static void machine_root(const ags_sim_t *s, ags_machine_t *m, const ags_proc_t 
     }
 }
 
-/* A walk of va that faulted (rc) or found a read-only shadow leaf for a store: the VMM fills the
- * entry, charged as an aborted walk, and the walk is retried until it completes. */
+/* The walk (rc) cannot complete the access: a fault, or a read-only shadow leaf for a store. */
+static inline int walk_stops(const ags_walk_t *w, ags_walk_ret_t rc, int is_store)
+{
+    return rc != AGS_WALK_DONE || (is_store && w->leaf_dim == AGS_DIM_SHADOW && !ags_x86_writable(w->leaf_val));
+}
+
+/* A walk of va that stopped (walk_stops): the VMM fills the entry, charged as an aborted walk,
+ * and the walk is retried until it completes. */
 static __attribute__((noinline)) int miss_retry(ags_sim_t *s, ags_machine_t *m, ags_proc_t *p, uint64_t va,
                                                 int is_store, const ags_gxlate_t *x, ags_walk_ret_t rc)
 {
@@ -233,7 +239,7 @@ static __attribute__((noinline)) int miss_retry(ags_sim_t *s, ags_machine_t *m, 
                     (unsigned long long)va);
             return AGS_E_INTERNAL;
         }
-        if (rc != AGS_WALK_FAULT && !(is_store && w->leaf_dim == AGS_DIM_SHADOW && !ags_x86_writable(w->leaf_val)))
+        if (!walk_stops(w, rc, is_store))
             return AGS_OK;
         if (!m->has_vmm || (rc == AGS_WALK_FAULT && w->fault_dim != AGS_DIM_SHADOW)) {
             ags_sim_set_err(s, "%s: walk of 0x%llx faults at level %u but the guest maps it",
@@ -265,8 +271,7 @@ int ags_machine_miss(ags_sim_t *s, ags_machine_t *m, ags_proc_t *p, uint64_t va,
     int kind;
     machine_root(s, m, p, &root, &kind);
     ags_walk_ret_t wrc = ags_walk(&m->walker, va, p->asid, root, kind, w);
-    if (AGS_UNLIKELY(wrc != AGS_WALK_DONE || (is_store && w->leaf_dim == AGS_DIM_SHADOW &&
-                                              !ags_x86_writable(w->leaf_val)))) {
+    if (AGS_UNLIKELY(walk_stops(w, wrc, is_store))) {
         int rc = miss_retry(s, m, p, va, is_store, x, wrc);
         if (rc)
             return rc;
