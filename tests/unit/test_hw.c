@@ -31,6 +31,114 @@ static void test_sa_lru(void)
     ags_sa_fini(&c);
 }
 
+/* The reference for test_sa_model: each set a plain MRU-first list of (tag, value), invalid
+ * entries dropped (so that an insert evicts the LRU valid entry only when the set is full). */
+typedef struct {
+    uint64_t t[64], v[64];
+    uint32_t n;
+} ref_set_t;
+
+static int ref_find(const ref_set_t *r, uint64_t tag)
+{
+    for (uint32_t i = 0; i < r->n; i++)
+        if (r->t[i] == tag)
+            return (int)i;
+    return -1;
+}
+
+static void ref_remove(ref_set_t *r, uint32_t i)
+{
+    memmove(r->t + i, r->t + i + 1, (r->n - 1 - i) * sizeof(uint64_t));
+    memmove(r->v + i, r->v + i + 1, (r->n - 1 - i) * sizeof(uint64_t));
+    r->n--;
+}
+
+static void ref_front(ref_set_t *r, uint64_t tag, uint64_t val, uint32_t ways)
+{
+    if (r->n == ways)
+        r->n--; /* the LRU entry is evicted */
+    memmove(r->t + 1, r->t, r->n * sizeof(uint64_t));
+    memmove(r->v + 1, r->v, r->n * sizeof(uint64_t));
+    r->t[0] = tag;
+    r->v[0] = val;
+    r->n++;
+}
+
+/* Property: for ways 1 to 64 (the recency kept per set for up to 16 ways, and beyond), every
+ * operation of the set-associative array on a random stream - lookups (a hit moves the entry to
+ * MRU), inserts (evicting the LRU entry), updates, invalidations, flushes by mask and whole
+ * flushes - gives what the reference lists give; after each stream, every set's valid entries
+ * are found, and the MRU entry of every set is at way 0 (the run loop's fast path reads it
+ * there). */
+static void test_sa_model(void)
+{
+    static const uint32_t ways[] = { 1, 2, 3, 4, 5, 8, 12, 15, 16, 17, 24, 64 };
+    uint64_t x = 0x2545f4914f6cdd1dULL;
+    for (size_t wi = 0; wi < sizeof(ways) / sizeof(ways[0]); wi++) {
+        const uint32_t w = ways[wi], sets = 4;
+        ags_sa_t c;
+        CHECK_EQ(ags_sa_init(&c, (ags_geom_t){ sets * w, w }), 0);
+        ref_set_t ref[4];
+        memset(ref, 0, sizeof(ref));
+        /* tags: set s holds keys k with k % 4 == s; the tag is the key itself; a span of
+         * 3 * ways keys per set, so that hits land on every way and sets overflow */
+        const uint64_t span = 3ULL * w * sets;
+        for (int op = 0; op < 20000; op++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            uint64_t key = (x >> 8) % span, val = x >> 20, v = 0;
+            ref_set_t *r = &ref[key & (sets - 1)];
+            unsigned what = (unsigned)(x & 255);
+            int at = ref_find(r, key);
+            if (what < 150) { /* lookup, then insert on a miss */
+                int hit = ags_sa_lookup(&c, key, key, &v);
+                CHECK_EQ(hit, at >= 0);
+                if (at >= 0) {
+                    CHECK_EQ(v, r->v[at]);
+                    uint64_t tv = r->v[at];
+                    ref_remove(r, (uint32_t)at);
+                    ref_front(r, key, tv, w);
+                } else {
+                    ags_sa_insert(&c, key, key, val);
+                    ref_front(r, key, val, w);
+                }
+            } else if (what < 190) { /* update without a change of recency */
+                CHECK_EQ(ags_sa_update(&c, key, key, val), at >= 0);
+                if (at >= 0)
+                    r->v[at] = val;
+            } else if (what < 250) { /* invalidate */
+                ags_sa_invalidate(&c, key, key);
+                if (at >= 0)
+                    ref_remove(r, (uint32_t)at);
+            } else if (what < 254) { /* flush the keys with one bit set */
+                uint64_t bit = 4ULL << (x >> 60 & 3);
+                ags_sa_flush_match(&c, bit, bit);
+                for (unsigned s = 0; s < sets; s++)
+                    for (uint32_t i = 0; i < ref[s].n;)
+                        if (ref[s].t[i] & bit)
+                            ref_remove(&ref[s], i);
+                        else
+                            i++;
+            } else if (what == 254 && (x >> 40 & 15) == 0) {
+                ags_sa_flush(&c);
+                for (unsigned s = 0; s < sets; s++)
+                    ref[s].n = 0;
+            }
+        }
+        for (unsigned s = 0; s < sets; s++) {
+            if (ref[s].n)
+                CHECK_EQ(c.tag[s * w], ref[s].t[0]);
+            else
+                CHECK_EQ(c.tag[s * w], AGS_SA_INVALID);
+            /* every entry in recency order: looking them up LRU first keeps the order */
+            for (uint32_t i = ref[s].n; i-- > 0;) {
+                uint64_t v = 0;
+                CHECK(ags_sa_lookup(&c, ref[s].t[i], ref[s].t[i], &v) && v == ref[s].v[i]);
+            }
+        }
+        ags_sa_fini(&c);
+    }
+}
+
 static void test_tlb(void)
 {
     ags_config_t cfg;
@@ -420,6 +528,7 @@ int main(void)
     test_page_crossing();
     test_walk_cycles();
     test_sa_lru();
+    test_sa_model();
     test_tlb();
     test_cache();
     test_cache_lru();
