@@ -64,12 +64,12 @@ static void ref_front(ref_set_t *r, uint64_t tag, uint64_t val, uint32_t ways)
     r->n++;
 }
 
-/* Property: for ways 1 to 64 (the recency kept per set for up to 16 ways, and beyond), every
- * operation of the set-associative array on a random stream - lookups (a hit moves the entry to
- * MRU), inserts (evicting the LRU entry), updates, invalidations, flushes by mask and whole
- * flushes - gives what the reference lists give; after each stream, every set's valid entries
- * are found, and the MRU entry of every set is at way 0 (the run loop's fast path reads it
- * there). */
+/* Property: for ways 1 to 64 (the insert's constant-size shifts of 4, 8, 12 and 16 ways, and its
+ * loop for the others), every operation of the set-associative array on a random stream -
+ * lookups (a hit moves the entry to MRU), inserts (evicting the LRU entry), updates,
+ * invalidations, flushes by mask and whole flushes - gives what the reference lists give; after
+ * each stream, every set's valid entries are found, and the MRU entry of every set is at way 0
+ * (the run loop's fast path reads it there). */
 static void test_sa_model(void)
 {
     static const uint32_t ways[] = { 1, 2, 3, 4, 5, 8, 12, 15, 16, 17, 24, 64 };
