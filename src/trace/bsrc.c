@@ -5,7 +5,9 @@
  * of the synchronous path, and an error is reported when the reader reaches it. On request
  * (ags_bsrc_map_start) a plain regular file is read through a window of the file mapped into
  * memory instead of read(2) into a buffer: the same bytes, parsed where they lie. */
+#ifndef _GNU_SOURCE /* the fuzz build defines it on the command line */
 #define _GNU_SOURCE /* MAP_POPULATE */
+#endif
 #include "trace/bsrc.h"
 #include "agilesim/trace.h"
 #include "agilesim/error.h"
@@ -22,6 +24,7 @@
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
+#include <zstd_errors.h>
 
 #define CHUNK (1u << 18) /* 256 KiB steps; the decoded buffer grows on demand */
 
@@ -219,7 +222,7 @@ static int decode_more(ags_bsrc_t *b)
     size_t avail_in = b->in_len - b->in_pos, out_room = b->cap - b->len;
     size_t used_in = 0, produced = 0;
     int done = 0;
-    char detail[96];
+    char detail[160];
     if (b->comp == AGS_COMP_GZIP) {
         z_stream *z = b->dec;
         z->next_in = b->in + b->in_pos;
@@ -248,7 +251,11 @@ static int decode_more(ags_bsrc_t *b)
         produced = out_room - x->avail_out;
         if (r == LZMA_STREAM_END)
             done = 1;
-        else if (r != LZMA_OK && r != LZMA_BUF_ERROR) {
+        else if (r == LZMA_MEM_ERROR) {
+            snprintf(detail, sizeof(detail), "the xz decoder at decoded byte %llu needs more memory than is available",
+                     (unsigned long long)(b->base + b->len + produced));
+            return fail(b, AGS_E_NOMEM, "%s: %s", detail);
+        } else if (r != LZMA_OK && r != LZMA_BUF_ERROR) {
             snprintf(detail, sizeof(detail), "corrupt xz stream at decoded byte %llu (lzma error %d)",
                      (unsigned long long)(b->base + b->len + produced), (int)r);
             return fail(b, AGS_E_FORMAT, "%s: %s", detail);
@@ -259,6 +266,12 @@ static int decode_more(ags_bsrc_t *b)
         size_t r = ZSTD_decompressStream(b->dec, &out, &in);
         used_in = in.pos;
         produced = out.pos;
+        if (ZSTD_isError(r) && ZSTD_getErrorCode(r) == ZSTD_error_memory_allocation) {
+            /* a frame's window may ask for up to 2 GiB (zstd --long=31), allocated as it starts */
+            snprintf(detail, sizeof(detail), "the zstd frame at decoded byte %llu needs a larger window than "
+                     "memory allows (up to 2 GiB for zstd --long=31)", (unsigned long long)(b->base + b->len + produced));
+            return fail(b, AGS_E_NOMEM, "%s: %s", detail);
+        }
         if (ZSTD_isError(r)) {
             snprintf(detail, sizeof(detail), "corrupt zstd stream at decoded byte %llu (%s)",
                      (unsigned long long)(b->base + b->len + produced), ZSTD_getErrorName(r));
