@@ -27,6 +27,9 @@
 #include <zstd_errors.h>
 
 #define CHUNK (1u << 18) /* 256 KiB steps; the decoded buffer grows on demand */
+#ifndef AGS_ZSTD_WINDOW_LOG_MAX
+#define AGS_ZSTD_WINDOW_LOG_MAX 31 /* files made with zstd --long=31; the fuzz build lowers it */
+#endif
 
 const char *ags_comp_name(int c)
 {
@@ -158,7 +161,7 @@ static int ags_bsrc_start(ags_bsrc_t *b)
         if (!d)
             return fail(b, AGS_E_NOMEM, "%s: %s", "cannot start the zstd decoder");
         ZSTD_initDStream(d);
-        ZSTD_DCtx_setParameter(d, ZSTD_d_windowLogMax, 31); /* files made with zstd --long=31 */
+        ZSTD_DCtx_setParameter(d, ZSTD_d_windowLogMax, AGS_ZSTD_WINDOW_LOG_MAX);
         b->dec = d;
         b->comp = AGS_COMP_ZSTD;
     }

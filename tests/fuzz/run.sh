@@ -9,22 +9,25 @@ OUT=build-fuzz
 mkdir -p "$OUT"
 SRC=$(ls src/*/*.c src/*.c)
 ZSTD_LIBS="-lzstd -llzma -lz -lm"
+# zstd windows up to 128 MiB (zstd's own default limit), not the 2 GiB of zstd --long=31 files:
+# a mutated frame header asking for 2 GiB would otherwise make each run allocate it (libFuzzer
+# stops on an allocation above its RSS limit; ASan poisons it), which no parsing needs.
+# tests/corpus/bigwindow.champsim.zst checks the 2 GiB path in the test suite.
+WIN=-DAGS_ZSTD_WINDOW_LOG_MAX=27
 i=-1
 for fmt in auto agt lackey pinatrace champsim; do
   i=$((i+1)) # 0: the format is detected from the content
   clang -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -std=c11 \
-    -D_POSIX_C_SOURCE=200809L -D_GNU_SOURCE -DAGS_VERSION='"fuzz"' -DAGS_FUZZ_FORMAT=$i \
+    -D_POSIX_C_SOURCE=200809L -D_GNU_SOURCE -DAGS_VERSION='"fuzz"' -DAGS_FUZZ_FORMAT=$i $WIN \
     -Iinclude -Isrc tests/fuzz/fuzz_reader.c $SRC $ZSTD_LIBS -o "$OUT/fuzz_$fmt"
   mkdir -p "$OUT/corpus_$fmt"
   cp tests/corpus/* "$OUT/corpus_$fmt/" 2>/dev/null || true
   rm -f "$OUT/corpus_$fmt/EXPECTED"
   echo "== fuzz_$fmt: ${SECS}s"
-  # -malloc_limit_mb above the RSS limit: a zstd frame header may ask for a 2 GiB window (zstd
-  # --long=31 files are accepted), allocated but not touched; the RSS limit still catches growth.
-  (cd "$OUT" && ./fuzz_$fmt -max_total_time=$SECS -max_len=8192 -rss_limit_mb=2048 -malloc_limit_mb=4096 corpus_$fmt 2>&1 | tail -3)
+  (cd "$OUT" && ./fuzz_$fmt -max_total_time=$SECS -max_len=8192 -rss_limit_mb=2048 corpus_$fmt 2>&1 | tail -3)
 done
 clang -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -std=c11 \
-  -D_POSIX_C_SOURCE=200809L -D_GNU_SOURCE -DAGS_VERSION='"fuzz"' \
+  -D_POSIX_C_SOURCE=200809L -D_GNU_SOURCE -DAGS_VERSION='"fuzz"' $WIN \
   -Iinclude -Isrc tests/fuzz/fuzz_sim.c $SRC $ZSTD_LIBS -o "$OUT/fuzz_sim"
 mkdir -p "$OUT/corpus_sim"
 echo "== fuzz_sim: ${SECS}s"
