@@ -130,9 +130,9 @@ while IFS='|' read -r f msg; do
 done < "$C/EXPECTED"
 ls "$T"/*.tmp.* >/dev/null 2>&1 && no "temporary files left" || ok
 
-# --- a zstd window or an xz dictionary that cannot be allocated is named as such (bigwindow's header asks for 2 GiB),
-# not as corruption: under a 1 GiB address-space limit. A sanitizer's shadow memory does not start
-# under such a limit; there the check is skipped.
+# --- a zstd window or an xz dictionary that cannot be allocated is named as such, not as
+# corruption (bigwindow's header asks for 2 GiB): under a 1 GiB address-space limit. A
+# sanitizer's shadow memory does not start under such a limit; there the check is skipped.
 bash -c 'ulimit -v 1048576; "$0" compare "$1" --quiet --json "$2"; exit $?' "$B" "$C/bigwindow.champsim.zst" "$T/bw.json" \
   > /dev/null 2> "$T/e"; rc=$?
 if grep -q -i "sanitizer\|shadow" "$T/e"; then
